@@ -1,0 +1,515 @@
+// conversation-state's event store on this machine's PostgreSQL and Kafka, through its public gRPC
+// API, with the service started as `npm start` runs it (built dist, its own process):
+//   1. appended events per second: CONVERSATIONS concurrent conversations, each appending turns as
+//      the router does (AppendEvents batches of BATCH events at an expected version; and, for
+//      reference, one command RPC per event);
+//   2. outbox-to-Kafka lag at that rate: consumer receive time minus the event's occurred_at;
+//   3. GetContext of a 200-turn conversation, warm (state cache) and cold (snapshot + tail only).
+// Bounded: every phase stops after its event count or its time limit. Writes
+// bench/results/event-store.json.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { common, conversation, events } from '@spillway/contracts';
+import { createGrpcClient, type GrpcClient } from '@spillway/grpc';
+import { createKafkaMessaging, defineTopic, eventCodec, silentLogger } from '@spillway/messaging';
+import pg from 'pg';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const serverUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 32);
+const BATCH = Number(process.env.BATCH ?? 10);
+const TARGET_EVENTS = Number(process.env.TARGET_EVENTS ?? 60_000);
+const PHASE_LIMIT_MS = Number(process.env.PHASE_LIMIT_MS ?? 15_000);
+const CONTEXT_TURNS = 200;
+const TURNS_PER_CONVERSATION = Number(process.env.TURNS_PER_CONVERSATION ?? 100);
+const CONTEXT_READS = Number(process.env.CONTEXT_READS ?? 500);
+
+type Client = GrpcClient<typeof conversation.ConversationStoreDefinition>;
+
+const suffix = randomBytes(4).toString('hex');
+const database = `spillway_bench_${suffix}`;
+const topic = `bench.${suffix}.conversation.events`;
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const round = (value: number, digits = 2): number =>
+  Math.round(value * 10 ** digits) / 10 ** digits;
+const message = (content: string): common.ChatMessage => ({
+  role: common.Role.ROLE_USER,
+  content,
+  name: '',
+});
+
+function stored(
+  body: NonNullable<events.ConversationEvent['event']>,
+  type: string,
+): conversation.StoredEvent {
+  const payload = events.ConversationEvent.encode({
+    conversationId: '',
+    tenantId: '',
+    version: 0,
+    occurredAtMs: Date.now(),
+    event: body,
+  }).finish();
+  const metadata = { correlationId: '', causationId: '', traceparent: '', idempotencyKey: '' };
+  return {
+    eventId: randomUUID(),
+    conversationId: '',
+    tenantId: '',
+    version: 0,
+    globalPosition: 0,
+    type,
+    schemaVersion: 0,
+    payload: Buffer.from(payload),
+    metadata,
+    occurredAtMs: 0,
+  };
+}
+
+/** One user turn and its answer as two events, the way a router records a finished turn. */
+function turnEvents(turn: number): conversation.StoredEvent[] {
+  const turnId = randomUUID();
+  const question = `Turn ${turn}: could you summarise the previous answer in two sentences, please?`;
+  const answer = `Sure. Turn ${turn} answer: the previous answer said the plan is sound, and that the numbers add up.`;
+  return [
+    stored(
+      {
+        $case: 'userMessageAppended',
+        value: { turnId, messages: [message(question)], idempotencyKey: '' },
+      },
+      'UserMessageAppended',
+    ),
+    stored(
+      {
+        $case: 'assistantMessageCompleted',
+        value: {
+          turnId,
+          content: answer,
+          shardId: 'shard-1',
+          finishReason: common.FinishReason.FINISH_REASON_STOP,
+          usage: undefined,
+          failovers: 0,
+        },
+      },
+      'AssistantMessageCompleted',
+    ),
+  ];
+}
+
+async function startService(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    // BENCH_SERVICE_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the service.
+    [
+      ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      '@spillway/telemetry/register',
+      'dist/main.js',
+    ],
+    {
+      cwd: `${root}services/conversation-state`,
+      env: { ...process.env, GRPC_PORT: '0', KAFKA_BROKERS: brokers.join(','), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`conversation-state not ready:\n${output}`)),
+      30_000,
+    );
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      const match = /conversation-state listening on [\d.]+:(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('exit', (code) =>
+      reject(new Error(`conversation-state exited with ${code}:\n${output}`)),
+    );
+  });
+  return { child, port };
+}
+
+async function stopService(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+async function startConversation(client: Client, tenantId: string): Promise<string> {
+  const response = await client.startConversation({
+    tenantId,
+    conversationId: '',
+    model: 'llama-3-8b',
+    systemPrompt: 'You are a concise assistant.',
+    labels: {},
+    metadata: undefined,
+  });
+  return response.conversationId;
+}
+
+interface AppendPhase {
+  readonly mode: string;
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  readonly appendLatencyMs: { readonly p50: number; readonly p99: number };
+}
+
+/**
+ * CONVERSATIONS writers, each appending batches back to back at its expected version to one
+ * conversation, moving to a new conversation after TURNS_PER_CONVERSATION turns (a long chat), until
+ * the phase's event count or time limit.
+ */
+async function appendBatches(
+  client: Client,
+  tenantId: string,
+  batchEvents: number,
+): Promise<AppendPhase> {
+  const perWriter = Math.ceil(TARGET_EVENTS / CONVERSATIONS);
+  const latencies: number[] = [];
+  let appended = 0;
+  const started = performance.now();
+  const deadline = started + PHASE_LIMIT_MS;
+  await Promise.all(
+    Array.from({ length: CONVERSATIONS }, async () => {
+      let written = 0;
+      while (written < perWriter && performance.now() < deadline) {
+        const conversationId = await startConversation(client, tenantId);
+        let version = 1;
+        let turn = 0;
+        while (
+          turn < TURNS_PER_CONVERSATION &&
+          written < perWriter &&
+          performance.now() < deadline
+        ) {
+          const batch: conversation.StoredEvent[] = [];
+          while (batch.length < batchEvents) batch.push(...turnEvents(++turn));
+          const t0 = performance.now();
+          const response = await client.appendEvents({
+            tenantId,
+            conversationId,
+            expectedVersion: version,
+            events: batch,
+          });
+          latencies.push(performance.now() - t0);
+          version = response.nextVersion;
+          written += batch.length;
+          appended += batch.length;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    mode: `AppendEvents, ${batchEvents} events per call`,
+    events: appended,
+    seconds: round(seconds),
+    eventsPerSecond: Math.round(appended / seconds),
+    appendLatencyMs: {
+      p50: round(percentile(latencies, 50)),
+      p99: round(percentile(latencies, 99)),
+    },
+  };
+}
+
+/** The command path: AppendUserMessage then CompleteAssistantMessage, one event per RPC. */
+async function appendCommands(client: Client, tenantId: string): Promise<AppendPhase> {
+  const conversations = await Promise.all(
+    Array.from({ length: CONVERSATIONS }, () => startConversation(client, tenantId)),
+  );
+  const latencies: number[] = [];
+  let appended = 0;
+  const started = performance.now();
+  const deadline = started + Math.min(PHASE_LIMIT_MS, 8_000);
+  const metadata = undefined;
+  await Promise.all(
+    conversations.map(async (conversationId) => {
+      for (let turn = 1; turn <= TURNS_PER_CONVERSATION && performance.now() < deadline; turn++) {
+        let t0 = performance.now();
+        const user = await client.appendUserMessage({
+          tenantId,
+          conversationId,
+          turnId: '',
+          messages: [message(`Turn ${turn}: a question?`)],
+          idempotencyKey: `${conversationId}:${turn}`,
+          metadata,
+        });
+        latencies.push(performance.now() - t0);
+        t0 = performance.now();
+        await client.completeAssistantMessage({
+          tenantId,
+          conversationId,
+          turnId: user.turnId,
+          content: `Turn ${turn}: an answer.`,
+          shardId: 'shard-1',
+          finishReason: common.FinishReason.FINISH_REASON_STOP,
+          usage: undefined,
+          failovers: 0,
+          metadata,
+        });
+        latencies.push(performance.now() - t0);
+        appended += 2;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    mode: 'command RPCs, 1 event per call',
+    events: appended,
+    seconds: round(seconds),
+    eventsPerSecond: Math.round(appended / seconds),
+    appendLatencyMs: {
+      p50: round(percentile(latencies, 50)),
+      p99: round(percentile(latencies, 99)),
+    },
+  };
+}
+
+async function contextReads(
+  client: Client,
+  tenantId: string,
+  conversationId: string,
+  tokenBudget: number,
+) {
+  const latencies: number[] = [];
+  let last: conversation.GetContextResponse | undefined;
+  for (let index = 0; index < CONTEXT_READS; index++) {
+    const t0 = performance.now();
+    last = await client.getContext({ tenantId, conversationId, tokenBudget });
+    latencies.push(performance.now() - t0);
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    tokenBudget,
+    reads: CONTEXT_READS,
+    messages: last?.messages.length ?? 0,
+    droppedMessages: last?.droppedMessages ?? 0,
+    estimatedTokens: last?.estimatedTokens ?? 0,
+    latencyMs: {
+      p50: round(percentile(latencies, 50), 3),
+      p99: round(percentile(latencies, 99), 3),
+    },
+  };
+}
+
+/**
+ * The same transaction shape without the service (no gRPC, decider, TypeORM or relay): BEGIN, a
+ * BATCH-row insert, a BATCH-row outbox-like insert, pg_notify, COMMIT, from 16 connections for
+ * 5 s. The ceiling this PostgreSQL gives right now, to read the service's figure against.
+ */
+async function postgresCeiling(databaseUrl: string) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 16 });
+  await pool.query('CREATE TABLE ceiling_events (id bigserial PRIMARY KEY, k text, v bytea)');
+  await pool.query('CREATE TABLE ceiling_outbox (id bigserial PRIMARY KEY, k text, v bytea)');
+  const rows = Array.from({ length: BATCH }, () => Buffer.alloc(200));
+  const result: Record<string, number> = {};
+  for (const notify of [false, true]) {
+    let transactions = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONVERSATIONS }, async (_, writer) => {
+        while (performance.now() - started < 5_000) {
+          const client = await pool.connect();
+          try {
+            await client.query('BEGIN');
+            await client.query(
+              'INSERT INTO ceiling_events (k, v) SELECT $1, v FROM unnest($2::bytea[]) v',
+              [`k${writer}`, rows],
+            );
+            await client.query(
+              'INSERT INTO ceiling_outbox (k, v) SELECT $1, v FROM unnest($2::bytea[]) v',
+              [`k${writer}`, rows],
+            );
+            if (notify) await client.query(`SELECT pg_notify('ceiling', '')`);
+            await client.query('COMMIT');
+          } finally {
+            client.release();
+          }
+          transactions++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    result[notify ? 'eventsPerSecondWithNotify' : 'eventsPerSecondWithoutNotify'] = Math.round(
+      (transactions * BATCH) / seconds,
+    );
+  }
+  await pool.query('DROP TABLE ceiling_events, ceiling_outbox');
+  await pool.end();
+  return result;
+}
+
+async function main(): Promise<void> {
+  const loadAtStart = os.loadavg().map((value) => round(value));
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
+  const messaging = createKafkaMessaging({
+    brokers,
+    clientId: 'bench-event-store',
+    source: '/spillway/bench',
+    logger: silentLogger,
+    consumer: { maxWaitTimeMs: 20 },
+  });
+  const topicAdmin = await messaging.connectTopicAdmin();
+  await topicAdmin.ensureTopics([{ name: topic, partitions: 6 }]);
+  const env = {
+    DATABASE_URL: databaseUrl,
+    CONVERSATION_EVENTS_TOPIC: topic,
+    SNAPSHOT_EVERY: '50',
+    DATABASE_POOL_SIZE: '16',
+  };
+  const ceiling = await postgresCeiling(databaseUrl);
+  // RELAY=separate (default): the writer replica serves gRPC and a second replica relays the outbox,
+  // as a deployment would run them; RELAY=inline: one process does both.
+  const separateRelay = (process.env.RELAY ?? 'separate') === 'separate';
+  const service = await startService({
+    ...env,
+    OUTBOX_RELAY_ENABLED: separateRelay ? 'false' : 'true',
+  });
+  const relay = separateRelay
+    ? await startService({ ...env, OUTBOX_RELAY_ENABLED: 'true' })
+    : undefined;
+  const client: Client = createGrpcClient(
+    conversation.ConversationStoreDefinition,
+    `127.0.0.1:${service.port}`,
+    { defaultDeadlineMs: 30_000 },
+  );
+
+  // Lag: every event the relay publishes, received by a consumer group reading from the start.
+  const lags: { receivedAt: number; lagMs: number }[] = [];
+  const subscriber = messaging.createSubscriber({
+    groupId: `bench.${suffix}.lag`,
+    fromBeginning: true,
+  });
+  subscriber.subscribe(defineTopic(topic, eventCodec('ConversationEvent')), async ({ event }) => {
+    const now = Date.now();
+    lags.push({ receivedAt: now, lagMs: now - event.occurredAtMs });
+  });
+  await subscriber.start();
+
+  try {
+    await appendBatches(client, 'bench-warmup', BATCH); // JIT, pools, partitions leaders
+    const batchedFrom = Date.now();
+    const batched = await appendBatches(client, 'bench', BATCH);
+    const batchedTo = Date.now();
+    const commands = await appendCommands(client, 'bench-commands');
+
+    // Let the relay drain, then take the lag of events that occurred during the batched phase.
+    const drainDeadline = Date.now() + 20_000;
+    const outbox = new pg.Client({ connectionString: databaseUrl });
+    await outbox.connect();
+    while (Date.now() < drainDeadline) {
+      const { rows } = await outbox.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+      );
+      if (rows[0]?.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const phaseLags = lags
+      .filter((lag) => lag.receivedAt >= batchedFrom && lag.receivedAt <= batchedTo + 5_000)
+      .map((lag) => lag.lagMs);
+    phaseLags.sort((a, b) => a - b);
+
+    // A 200-turn conversation, appended in router-sized batches.
+    const tenantId = 'bench-context';
+    const conversationId = await startConversation(client, tenantId);
+    let version = 1;
+    for (let turn = 1; turn <= CONTEXT_TURNS; turn += 5) {
+      const batch = Array.from({ length: 5 }, (_, index) => turnEvents(turn + index)).flat();
+      version = (
+        await client.appendEvents({
+          tenantId,
+          conversationId,
+          expectedVersion: version,
+          events: batch,
+        })
+      ).nextVersion;
+    }
+    const warm = {
+      all: await contextReads(client, tenantId, conversationId, 1_000_000),
+      budget4k: await contextReads(client, tenantId, conversationId, 4_096),
+    };
+    // A second replica with no state cache reads every time from the latest snapshot plus the tail.
+    const cold = await startService({
+      ...env,
+      STATE_CACHE_SIZE: '0',
+      OUTBOX_RELAY_ENABLED: 'false',
+    });
+    const coldClient: Client = createGrpcClient(
+      conversation.ConversationStoreDefinition,
+      `127.0.0.1:${cold.port}`,
+      { defaultDeadlineMs: 30_000 },
+    );
+    const snapshotOnly = {
+      all: await contextReads(coldClient, tenantId, conversationId, 1_000_000),
+      budget4k: await contextReads(coldClient, tenantId, conversationId, 4_096),
+    };
+    coldClient.close();
+    await stopService(cold.child);
+    await outbox.end();
+
+    const report = {
+      benchmark: 'event-store',
+      node: process.version,
+      machine: { cpus: os.cpus().length },
+      setup: {
+        conversations: CONVERSATIONS,
+        turnsPerConversation: TURNS_PER_CONVERSATION,
+        relay: separateRelay ? 'separate process' : 'in the writer process',
+        batchEvents: BATCH,
+        targetEvents: TARGET_EVENTS,
+        phaseLimitMs: PHASE_LIMIT_MS,
+        snapshotEvery: 50,
+        topicPartitions: 6,
+      },
+      // What else was running: the machine is shared, and every figure moves with it.
+      loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((value) => round(value)) },
+      postgresCeiling: ceiling,
+      appends: { batched, commands },
+      outboxToKafkaLagMs: {
+        events: phaseLags.length,
+        p50: percentile(phaseLags, 50),
+        p99: percentile(phaseLags, 99),
+        max: phaseLags.at(-1) ?? NaN,
+      },
+      context200Turns: { version, warmCache: warm, snapshotPlusTail: snapshotOnly },
+      targets: { appendsPerSecond: 5_000, lagP99Ms: 100, context200TurnsMs: 5 },
+    };
+    writeFileSync(`${root}bench/results/event-store.json`, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(JSON.stringify(report, null, 2));
+  } finally {
+    client.close();
+    await subscriber.stop();
+    await stopService(service.child);
+    if (relay) await stopService(relay.child);
+    await topicAdmin.deleteConsumerGroups([`bench.${suffix}.lag`]).catch(() => undefined);
+    await topicAdmin.deleteTopics([topic]).catch(() => undefined);
+    await topicAdmin.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+await main();

@@ -1,0 +1,489 @@
+// Cost of one placement decision with 1,000 shards, and router memory per conversation assignment
+// at 1,000,000 conversations. Pure CPU and heap: no services, no broker.
+//
+// Shards carry realistic load reports and recent-prefix sets in the shards' own scheme (16-token
+// blocks, at most 1,024 recent hashes, deepest block of each served prompt first); prompt lengths are
+// drawn from the Mooncake conversation trace (../shared/traces) when it is there. The turn mix is
+// the trace's: about 39 % continue a conversation, the rest start one. Decisions run with the default
+// configuration (prefix-aware sampled candidates) and, for comparison, scoring every shard.
+//
+// Run: npx tsc -p services/router/tsconfig.build.json && npx tsc -p bench/tsconfig.build.json &&
+//      npx node --expose-gc bench/dist/placement-decision.js
+// Writes bench/results/placement-decision.json.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import {
+  AssignmentView,
+  BlockSet,
+  DEFAULT_PLACEMENT_CONFIG,
+  PlacementPipeline,
+  ShardDirectory,
+  seededRandom,
+  type PlacementConfig,
+  type PlacementRequest,
+  type Random,
+  type ShardView,
+} from '@spillway/router/domain';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const SHARDS = Number(process.env.SHARDS ?? 1_000);
+const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 1_000_000);
+const DECISIONS = Number(process.env.DECISIONS ?? 100_000);
+const WARMUP = Number(process.env.WARMUP ?? 20_000);
+const TIME_LIMIT_MS = Number(process.env.TIME_LIMIT_MS ?? 60_000);
+const BLOCK_TOKENS = 16;
+/** The directory keeps one recent block hash in this many (1 = every block). */
+const SAMPLE_EVERY = Number(process.env.SAMPLE_EVERY ?? 8);
+const RECENT_BLOCKS = 1_024;
+const SYSTEM_PROMPT_BLOCKS = 32;
+const ZONES = ['zone-a', 'zone-b', 'zone-c'];
+const MAX_IN_FLIGHT = 32;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('run node with --expose-gc');
+
+const random = seededRandom(20_250_101);
+
+// ---- workload ----------------------------------------------------------------------------------
+
+function promptTokenSampler(): () => number {
+  const path = `${root}../shared/traces/mooncake-fast25/conversation_trace.jsonl`;
+  if (existsSync(path)) {
+    const lengths = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => (JSON.parse(line) as { input_length: number }).input_length);
+    return () => lengths[Math.floor(random.next() * lengths.length)] ?? 4_096;
+  }
+  // Log-normal around the trace's median (6,909 tokens) when the trace is absent.
+  return () => Math.round(Math.exp(Math.log(6_909) + 1.1 * gaussian(random)));
+}
+
+function gaussian(r: Random): number {
+  return Math.sqrt(-2 * Math.log(1 - r.next())) * Math.cos(2 * Math.PI * r.next());
+}
+
+/** 53-bit-looking chained block ids: a shared system prompt, then the conversation's own blocks. */
+function conversationBlocks(conversation: number, blocks: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < blocks; i++) {
+    out.push(i < SYSTEM_PROMPT_BLOCKS ? 1_000 + i : conversation * 8_192 + i + 1_000_000);
+  }
+  return out;
+}
+
+/** The adapter's rememberPrefixBlocks: deepest block of each newly served prompt first, bounded. */
+function remember(recent: number[], served: readonly number[]): number[] {
+  const fresh = [...served].reverse();
+  const seen = new Set(fresh);
+  return [...fresh, ...recent.filter((hash) => !seen.has(hash))].slice(0, RECENT_BLOCKS);
+}
+
+const sampleTokens = promptTokenSampler();
+const shardIds = Array.from({ length: SHARDS }, (_, i) => `shard-${String(i).padStart(4, '0')}`);
+
+interface Conversation {
+  readonly id: number;
+  readonly shard: string;
+  blocks: number[];
+  tokens: number;
+}
+
+function buildPlane(sampleEvery: number): { shards: ShardDirectory; live: Conversation[] } {
+  const shards = new ShardDirectory({ sampleEvery });
+  const recent = new Map<string, number[]>();
+  const live: Conversation[] = [];
+  // Each shard has served a few recent prompts; the conversations behind them may come back.
+  for (let c = 0; c < SHARDS * 4; c++) {
+    const shard = shardIds[c % SHARDS] ?? 'shard-0000';
+    const tokens = sampleTokens();
+    const blocks = conversationBlocks(c, Math.floor(tokens / BLOCK_TOKENS));
+    recent.set(shard, remember(recent.get(shard) ?? [], blocks));
+    live.push({ id: c, shard, blocks, tokens });
+  }
+  shardIds.forEach((id, i) =>
+    shards.upsert(aLoadedShard(id, i, recent.get(id) ?? [], sampleEvery)),
+  );
+  return { shards, live };
+}
+
+function aLoadedShard(
+  id: string,
+  index: number,
+  recent: readonly number[],
+  sampleEvery: number,
+): ShardView {
+  const running = Math.floor(random.next() * MAX_IN_FLIGHT);
+  const saturated = random.next() < 0.05;
+  const roll = random.next();
+  return {
+    id,
+    pool: 'llama-3-70b-v1',
+    model: 'llama-3-70b',
+    zone: ZONES[index % ZONES.length] ?? 'zone-a',
+    endpoint: `10.0.${Math.floor(index / 250)}.${index % 250}:50051`,
+    state: roll < 0.01 ? 'draining' : roll < 0.02 ? 'failed' : 'ready',
+    capacity: {
+      maxInFlight: MAX_IN_FLIGHT,
+      kvCapacityTokens: 400_000,
+      prefillTokensPerSecond: 12_000,
+    },
+    load: {
+      running: saturated ? MAX_IN_FLIGHT : running,
+      waiting: saturated ? Math.floor(random.next() * 40) : 0,
+      kvCacheUsage: saturated ? 0.95 : random.next() * 0.8,
+      inFlight: saturated ? MAX_IN_FLIGHT : running,
+      ttftMsP50: 150 + random.next() * 600,
+      itlMsP50: 12 + random.next() * 25,
+      observedAtMs: 0,
+    },
+    recentPrefixBlocks: BlockSet.of(recent, sampleEvery),
+  };
+}
+
+/** A continuation extends a live conversation by a reply and a user message; the rest are new. */
+function nextRequest(live: readonly Conversation[], next: { id: number }): PlacementRequest {
+  const zone = ZONES[Math.floor(random.next() * ZONES.length)];
+  if (random.next() < 0.39) {
+    const conversation = live[Math.floor(random.next() * live.length)] as Conversation;
+    const added = 350 + Math.floor(random.next() * 200);
+    const tokens = conversation.tokens + added;
+    return {
+      conversationId: `c-${conversation.id}`,
+      assignedShardId: conversation.shard,
+      promptBlocks: conversationBlocks(conversation.id, Math.floor(tokens / BLOCK_TOKENS)),
+      promptTokens: tokens,
+      priority: 'standard',
+      zone,
+      pools: ['llama-3-70b-v1'],
+    };
+  }
+  const id = next.id++;
+  const tokens = sampleTokens();
+  return {
+    conversationId: `c-${id}`,
+    promptBlocks: conversationBlocks(id, Math.floor(tokens / BLOCK_TOKENS)),
+    promptTokens: tokens,
+    priority: random.next() < 0.1 ? 'high' : 'standard',
+    zone,
+    pools: ['llama-3-70b-v1'],
+  };
+}
+
+// ---- decision cost -----------------------------------------------------------------------------
+
+interface Percentiles {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+interface Timing {
+  readonly decisions: number;
+  /** Process CPU time per decision, µs: what a decision costs, whatever else the machine runs. */
+  readonly cpuUs: Percentiles;
+  /** Wall-clock time per decision on this machine, µs: includes preemption by other processes. */
+  readonly wallUs: Percentiles;
+  readonly byReason: Record<string, { count: number; cpuP50Us: number; cpuP99Us: number }>;
+  readonly meanCandidates: number;
+}
+
+/** What measuring an empty body costs, subtracted from every sample. */
+function measurementOverhead(): { wallUs: number; cpuUs: number } {
+  const wall = new Float64Array(20_000);
+  const cpu = new Float64Array(20_000);
+  for (let i = 0; i < wall.length; i++) {
+    const w0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    const c = process.cpuUsage(c0);
+    wall[i] = Number(process.hrtime.bigint() - w0) / 1_000;
+    cpu[i] = c.user + c.system;
+  }
+  return { wallUs: percentiles(wall).p50, cpuUs: percentiles(cpu).p50 };
+}
+
+/**
+ * The same measurement around a fixed arithmetic loop: on a quiet machine its p99 equals its p50;
+ * the gap on this machine is what contention alone adds to every figure above.
+ */
+function noiseReference(count: number): Percentiles {
+  const overhead = measurementOverhead().cpuUs;
+  const cpu = new Float64Array(count);
+  let sink = 0;
+  for (let i = 0; i < count; i++) {
+    const c0 = process.cpuUsage();
+    for (let k = 0; k < 2_000; k++) sink += Math.sqrt(k + i);
+    const c = process.cpuUsage(c0);
+    cpu[i] = Math.max(0, c.user + c.system - overhead);
+  }
+  if (sink < 0) console.log(sink);
+  return percentiles(cpu);
+}
+
+function measureDecisions(
+  label: string,
+  config: PlacementConfig,
+  count: number,
+  sampleEvery: number,
+): Timing {
+  const { shards, live } = buildPlane(sampleEvery);
+  const pipeline = new PlacementPipeline(config, seededRandom(7));
+  const counter = { id: 10_000_000 };
+  const requests = Array.from({ length: Math.min(count, 20_000) }, () =>
+    nextRequest(live, counter),
+  );
+  const wall = new Float64Array(count);
+  const cpu = new Float64Array(count);
+  const reasons: string[] = [];
+  let candidates = 0;
+  const deadline = Date.now() + TIME_LIMIT_MS;
+  for (let i = 0; i < WARMUP && Date.now() < deadline; i++)
+    pipeline.decide(requests[i % requests.length]!, shards, 0);
+  const overhead = measurementOverhead();
+  gc?.();
+  let done = 0;
+  for (; done < count; done++) {
+    if ((done & 1_023) === 0 && Date.now() > deadline) break;
+    const request = requests[done % requests.length]!;
+    const w0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    const decision = pipeline.decide(request, shards, 0);
+    const c = process.cpuUsage(c0);
+    wall[done] = Math.max(0, Number(process.hrtime.bigint() - w0) / 1_000 - overhead.wallUs);
+    cpu[done] = Math.max(0, c.user + c.system - overhead.cpuUs);
+    if (decision.kind === 'placed') {
+      reasons.push(decision.reason);
+      candidates += decision.scores.candidates;
+    } else reasons.push('unplaceable');
+  }
+  const measuredCpu = cpu.subarray(0, done);
+  const byReason: Timing['byReason'] = {};
+  for (const reason of new Set(reasons)) {
+    const subset = percentiles(
+      Float64Array.from(measuredCpu.filter((_, i) => reasons[i] === reason)),
+    );
+    byReason[reason] = {
+      count: reasons.filter((r) => r === reason).length,
+      cpuP50Us: subset.p50,
+      cpuP99Us: subset.p99,
+    };
+  }
+  const timing: Timing = {
+    decisions: done,
+    cpuUs: percentiles(measuredCpu),
+    wallUs: percentiles(wall.subarray(0, done)),
+    byReason,
+    meanCandidates: round(candidates / Math.max(1, done)),
+  };
+  console.log(label, JSON.stringify(timing));
+  return timing;
+}
+
+/**
+ * Sampled candidates against scoring every shard, on the same new conversations: how often they
+ * pick the same shard, and the sampled choice's score as a fraction of the best score of all.
+ */
+function samplingQuality(count: number): {
+  decisions: number;
+  sameShard: number;
+  meanScoreRatio: number;
+  p10ScoreRatio: number;
+} {
+  const { shards, live } = buildPlane(SAMPLE_EVERY);
+  const sampled = new PlacementPipeline(DEFAULT_PLACEMENT_CONFIG, seededRandom(7));
+  const exhaustive = new PlacementPipeline(
+    { ...DEFAULT_PLACEMENT_CONFIG, candidates: { mode: 'all' } },
+    seededRandom(7),
+  );
+  const counter = { id: 20_000_000 };
+  const ratios: number[] = [];
+  let same = 0;
+  for (let i = 0; i < count; i++) {
+    const request = nextRequest(live, counter);
+    if (request.assignedShardId !== undefined) continue;
+    const a = sampled.decide(request, shards, 0);
+    const b = exhaustive.decide(request, shards, 0);
+    if (a.kind !== 'placed' || b.kind !== 'placed') continue;
+    if (a.shard.id === b.shard.id) same++;
+    ratios.push(b.scores.total > 0 ? a.scores.total / b.scores.total : 1);
+  }
+  const sorted = Float64Array.from(ratios).sort();
+  return {
+    decisions: ratios.length,
+    sameShard: round(same / Math.max(1, ratios.length)),
+    meanScoreRatio: round(ratios.reduce((x, y) => x + y, 0) / Math.max(1, ratios.length)),
+    p10ScoreRatio: round(sorted[Math.floor(0.1 * sorted.length)] ?? 0),
+  };
+}
+
+/**
+ * CPU cost of applying one load report to the directory: after the shard served a new prompt (its
+ * recent-block list changed: rebuild and re-index), and between turns (same list: load only).
+ */
+function measureLoadReports(
+  count: number,
+  sampleEvery: number,
+): { changedCpuUs: Percentiles; unchangedCpuUs: Percentiles } {
+  const { shards } = buildPlane(sampleEvery);
+  const changed = new Float64Array(count);
+  const unchanged = new Float64Array(count);
+  const overhead = measurementOverhead().cpuUs;
+  for (let i = 0; i < count; i++) {
+    const current = shards.get(shardIds[i % SHARDS]!)!;
+    const served = conversationBlocks(50_000_000 + i, Math.floor(sampleTokens() / BLOCK_TOKENS));
+    const list = remember(current.recentPrefixBlocks.toArray(), served);
+    let c0 = process.cpuUsage();
+    shards.reportLoad(current.id, { ...current.load, running: i % MAX_IN_FLIGHT }, list);
+    let c = process.cpuUsage(c0);
+    changed[i] = Math.max(0, c.user + c.system - overhead);
+    c0 = process.cpuUsage();
+    shards.reportLoad(current.id, { ...current.load, running: (i + 1) % MAX_IN_FLIGHT }, list);
+    c = process.cpuUsage(c0);
+    unchanged[i] = Math.max(0, c.user + c.system - overhead);
+  }
+  return { changedCpuUs: percentiles(changed), unchangedCpuUs: percentiles(unchanged) };
+}
+
+// ---- memory per assignment ---------------------------------------------------------------------
+
+function heapBytes(): number {
+  gc?.();
+  gc?.();
+  const usage = process.memoryUsage();
+  // Typed arrays live outside the JS heap: count their backing stores too.
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
+function conversationId(i: number): string {
+  // UUID-shaped (36 characters), like the ids conversation-state hands out.
+  return `0190a1b2-c3d4-7e5f-8a9b-${i.toString(16).padStart(12, '0')}`;
+}
+
+/** Heap bytes per conversation that `build` retains (measured while its result is still held). */
+function retainedPerConversation<T>(
+  build: () => T,
+  check: (built: T) => void = () => undefined,
+): number {
+  const before = heapBytes();
+  const built = build();
+  const after = heapBytes();
+  check(built);
+  return (after - before) / CONVERSATIONS;
+}
+
+function measureAssignments(): Record<string, number> {
+  const perAssignment = retainedPerConversation(
+    () => {
+      const view = new AssignmentView();
+      for (let i = 0; i < CONVERSATIONS; i++) {
+        view.applyRemote({
+          conversationId: conversationId(i),
+          shardId: shardIds[i % SHARDS]!,
+          version: 1 + (i % 5),
+        });
+      }
+      return view;
+    },
+    (view) => {
+      if (view.get(conversationId(123_457))?.shardId !== shardIds[123_457 % SHARDS]) {
+        throw new Error('assignment view lost an entry');
+      }
+    },
+  );
+  // The id strings alone (less the array's 8-byte slots), to show what the structure adds to them.
+  const idsOnly =
+    retainedPerConversation(() =>
+      Array.from({ length: CONVERSATIONS }, (_, i) => conversationId(i)),
+    ) - 8;
+  // For comparison: the obvious Map<string, { shardId, version }>.
+  const naive = retainedPerConversation(() => {
+    const map = new Map<string, { shardId: string; version: number }>();
+    for (let i = 0; i < CONVERSATIONS; i++) {
+      map.set(conversationId(i), { shardId: shardIds[i % SHARDS]!, version: 1 + (i % 5) });
+    }
+    return map;
+  });
+  return {
+    conversations: CONVERSATIONS,
+    bytesPerAssignment: round(perAssignment),
+    ofWhichConversationIdString: round(idsOnly),
+    naiveMapBytesPerAssignment: round(naive),
+  };
+}
+
+// ---- helpers and report ------------------------------------------------------------------------
+
+function percentiles(values: Float64Array): Percentiles {
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number): number =>
+    round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+  let sum = 0;
+  for (const value of sorted) sum += value;
+  return {
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    p999: at(0.999),
+    max: round(sorted[sorted.length - 1] ?? 0),
+    mean: round(sum / Math.max(1, sorted.length)),
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+const allShardsConfig: PlacementConfig = {
+  ...DEFAULT_PLACEMENT_CONFIG,
+  candidates: { mode: 'all' },
+};
+const sampled = measureDecisions('sampled', DEFAULT_PLACEMENT_CONFIG, DECISIONS, SAMPLE_EVERY);
+const sampledEveryBlock = measureDecisions(
+  'sampled, every block indexed',
+  DEFAULT_PLACEMENT_CONFIG,
+  DECISIONS,
+  1,
+);
+const exhaustive = measureDecisions(
+  'all-shards',
+  allShardsConfig,
+  Math.min(DECISIONS, 20_000),
+  SAMPLE_EVERY,
+);
+const noise = noiseReference(50_000);
+const quality = samplingQuality(2_000);
+const loadReports = measureLoadReports(5_000, SAMPLE_EVERY);
+const loadReportsEveryBlock = measureLoadReports(5_000, 1);
+const memory = measureAssignments();
+
+const report = {
+  benchmark: 'placement-decision',
+  node: process.version,
+  machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0] ?? 0) },
+  shards: SHARDS,
+  blockTokens: BLOCK_TOKENS,
+  recentBlocksPerShard: RECENT_BLOCKS,
+  blockSampleEvery: SAMPLE_EVERY,
+  workload: 'prompt lengths from the Mooncake conversation trace; 39 % continuations, 61 % new',
+  decision: {
+    sampled,
+    sampledEveryBlockIndexed: sampledEveryBlock,
+    allShards: exhaustive,
+    samplingQuality: quality,
+    fixedWorkloadCpuUs: noise,
+  },
+  loadReportApply: { sampled: loadReports, everyBlockIndexed: loadReportsEveryBlock },
+  memory,
+  targets: { decisionP99Us: 20, bytesPerAssignment: 200 },
+};
+writeFileSync(
+  `${root}bench/results/placement-decision.json`,
+  `${JSON.stringify(report, null, 2)}\n`,
+);
+console.log(
+  JSON.stringify({ noise, quality, loadReports, loadReportsEveryBlock, memory }, null, 2),
+);

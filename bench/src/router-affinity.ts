@@ -1,0 +1,498 @@
+// Prefix-cache hit ratio with the router in front of three simulated shards, against round robin
+// and least-connections over three equal shards, and against one shard with an unlimited cache
+// (the ceiling), all in one run on the Mooncake FAST'25 conversation trace.
+//
+// Workload: the first ROWS rows of ../shared/traces/mooncake-fast25/conversation_trace.jsonl.
+// Conversations are the trace's prefix chains, found as ../shared/traces/tools/mooncake_chains.py
+// finds them (a row continues the row that last held its deepest leading block beyond block 0).
+// Each row becomes one turn whose prompt is built from its hash_ids: block 0 (shared by every row)
+// is the system prompt, the rest the user message, one fixed 512-token text per block id. Equal
+// leading ids are equal leading tokens, so gpu-sim's prefix cache sees the trace's sharing. A
+// continuation waits for the turn it continues; otherwise turns go in trace order, CONCURRENCY at
+// a time. Replies are cut at MAX_TOKENS: the next turn's prompt comes from the trace, not from them.
+//
+// Modes, each on fresh gpu-sim + inference-adapter shards (default profile llama-3.1-8b-h100,
+// 57,600 KV blocks of 16 tokens per shard):
+// - router: ChatService.Converse through the router (turns keyed by their chain, stateless);
+// - round-robin / least-connections: Inference.Generate straight to the shards, picked by the bench;
+// - ceiling: one shard whose profile has an unlimited KV cache.
+// The hit ratio is gpu-sim's own: vllm:prefix_cache_hits_total / vllm:prefix_cache_queries_total
+// (tokens), summed over the mode's shards.
+//
+// Run: npx turbo run build --filter=@spillway/router... --filter=@spillway/inference-adapter... \
+//        --filter=@spillway/shard-metadata... --filter=@spillway/gpu-sim... &&
+//      npx tsc -p bench/tsconfig.build.json && npx node bench/dist/router-affinity.js
+// Knobs: ROWS (1000), CONCURRENCY (8), MAX_TOKENS (16), TIME_SCALE (0.01), BLOCK_TOKENS (512),
+// SHARD_KV_BLOCKS (57600,230400: the three-shard modes run once per per-shard KV size; 57,600 is the
+// profile's H100, the larger one shows routing with the capacity to keep conversations cached).
+// Needs Kafka and PostgreSQL (the registry's). Writes bench/results/router-affinity.json.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { common, inference } from '@spillway/contracts';
+import { createGrpcClient, type GrpcClient } from '@spillway/grpc';
+import { freePort } from '@spillway/testing';
+import {
+  aTurn,
+  converse,
+  startRouterPlane,
+  system,
+  user,
+  type PlaneShard,
+  type RouterPlane,
+} from '@spillway/router/testing';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const TRACE = `${root}../shared/traces/mooncake-fast25/conversation_trace.jsonl`;
+const ROWS = Number(process.env.ROWS ?? 1_000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
+const MAX_TOKENS = Number(process.env.MAX_TOKENS ?? 16);
+const TIME_SCALE = Number(process.env.TIME_SCALE ?? 0.01);
+const BLOCK_TOKENS = Number(process.env.BLOCK_TOKENS ?? 512);
+const SHARD_KV_BLOCKS = (process.env.SHARD_KV_BLOCKS ?? '57600,230400')
+  .split(',')
+  .map((value) => Number(value.trim()))
+  .filter((value) => value > 0);
+const UNLIMITED_KV_BLOCKS = 4_000_000;
+const SHARED_LEADING_BLOCKS = 1;
+
+interface Row {
+  readonly timestamp: number;
+  readonly input_length: number;
+  readonly hash_ids: readonly number[];
+}
+
+interface Turn {
+  readonly index: number;
+  readonly chain: number;
+  /** The row this one continues, or -1. */
+  readonly parent: number;
+  readonly messages: common.ChatMessage[];
+}
+
+// ---- workload ------------------------------------------------------------------------------------
+
+function loadRows(): Row[] {
+  return readFileSync(TRACE, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .slice(0, ROWS)
+    .map((line) => JSON.parse(line) as Row);
+}
+
+/** mooncake_chains.py: parent = the last row holding the deepest leading block seen before. */
+function chains(rows: readonly Row[]): { parent: number[]; root: number[]; idealHitRatio: number } {
+  const lastOwner = new Map<number, number>();
+  const parent: number[] = [];
+  const rootOf: number[] = [];
+  let reused = 0;
+  let total = 0;
+  rows.forEach((row, i) => {
+    let shared = 0;
+    for (const block of row.hash_ids) {
+      if (lastOwner.has(block)) shared++;
+      else break;
+    }
+    const p =
+      shared > SHARED_LEADING_BLOCKS ? (lastOwner.get(row.hash_ids[shared - 1] ?? -1) ?? -1) : -1;
+    parent.push(p);
+    rootOf.push(p >= 0 ? (rootOf[p] ?? i) : i);
+    reused += shared * BLOCK_TOKENS;
+    total += row.hash_ids.length * BLOCK_TOKENS;
+    for (const block of row.hash_ids) lastOwner.set(block, i);
+  });
+  return { parent, root: rootOf, idealHitRatio: reused / total };
+}
+
+const WORDS = (() => {
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const out: string[] = [];
+  for (let i = 0; out.length < 4_096; i++) {
+    let word = '';
+    for (
+      let n = i, length = 3 + (i % 6);
+      word.length < length;
+      n = Math.floor(n / 26) + 7 * word.length + 1
+    )
+      word += letters[n % 26];
+    out.push(word);
+  }
+  return out;
+})();
+
+function mix(a: number, b: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return (h ^ (h >>> 12)) >>> 0;
+}
+
+/** BLOCK_TOKENS words, each one token for gpu-sim's tokenizer (" word", at most 10 letters). */
+const blockTexts = new Map<number, string>();
+function blockText(block: number): string {
+  let text = blockTexts.get(block);
+  if (text === undefined) {
+    const words: string[] = [];
+    for (let j = 0; j < BLOCK_TOKENS; j++)
+      words.push(WORDS[mix(block, j) % WORDS.length] ?? 'word');
+    text = ` ${words.join(' ')}`;
+    blockTexts.set(block, text);
+  }
+  return text;
+}
+
+function turns(rows: readonly Row[]): { turns: Turn[]; idealHitRatio: number } {
+  const { parent, root: rootOf, idealHitRatio } = chains(rows);
+  return {
+    idealHitRatio,
+    turns: rows.map((row, index) => {
+      const [first, ...rest] = row.hash_ids;
+      return {
+        index,
+        chain: rootOf[index] ?? index,
+        parent: parent[index] ?? -1,
+        messages: [
+          system(blockText(first ?? 0)),
+          user(rest.length > 0 ? rest.map(blockText).join('') : ' hello'),
+        ],
+      };
+    }),
+  };
+}
+
+// ---- replay ----------------------------------------------------------------------------------------
+
+interface ModeResult {
+  readonly shards: number;
+  readonly turns: number;
+  readonly failed: number;
+  readonly wallMs: number;
+  readonly promptTokensQueried: number;
+  readonly promptTokensHit: number;
+  readonly hitRatio: number;
+  readonly placements?: Record<string, number>;
+}
+
+/** Trace order, CONCURRENCY at a time; a continuation waits for the turn it continues. */
+async function replay(all: readonly Turn[], send: (turn: Turn) => Promise<void>) {
+  const done: Promise<void>[] = [];
+  let failed = 0;
+  let free = CONCURRENCY;
+  const waiters: (() => void)[] = [];
+  const acquire = async (): Promise<void> => {
+    if (free > 0) {
+      free--;
+      return;
+    }
+    await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  const release = (): void => {
+    const next = waiters.shift();
+    if (next) next();
+    else free++;
+  };
+  const started = performance.now();
+  for (const turn of all) {
+    await acquire();
+    const parentDone = turn.parent >= 0 ? done[turn.parent] : undefined;
+    done[turn.index] = (async () => {
+      try {
+        await parentDone;
+        await send(turn);
+      } catch (error) {
+        failed++;
+        if (failed <= 3) process.stderr.write(`turn ${turn.index} failed: ${String(error)}\n`);
+      } finally {
+        release();
+      }
+    })();
+  }
+  await Promise.all(done);
+  return { failed, wallMs: performance.now() - started };
+}
+
+async function prefixCache(shards: readonly PlaneShard[]) {
+  let queried = 0;
+  let hit = 0;
+  for (const shard of shards) {
+    queried += await shard.metric('vllm:prefix_cache_queries_total');
+    hit += await shard.metric('vllm:prefix_cache_hits_total');
+  }
+  return {
+    promptTokensQueried: queried,
+    promptTokensHit: hit,
+    hitRatio: queried > 0 ? hit / queried : 0,
+  };
+}
+
+type InferenceClient = GrpcClient<typeof inference.InferenceDefinition>;
+
+async function generate(client: InferenceClient, turn: Turn, model: string): Promise<void> {
+  let completed = false;
+  for await (const response of client.generate({
+    requestId: `bench-${turn.index}`,
+    conversationId: `chain-${turn.chain}`,
+    tenantId: 'bench',
+    model,
+    messages: turn.messages,
+    sampling: { maxTokens: MAX_TOKENS, stop: [] },
+    priority: common.Priority.PRIORITY_STANDARD,
+    resumeFromText: '',
+  }))
+    if (response.event?.$case === 'completed') completed = true;
+  if (!completed) throw new Error('stream ended without completion');
+}
+
+/** The bench picks the shard (round robin or least connections) and calls the adapters itself. */
+async function direct(
+  plane: RouterPlane,
+  shards: readonly PlaneShard[],
+  all: readonly Turn[],
+  pick: 'round-robin' | 'least-connections',
+): Promise<ModeResult> {
+  const clients = shards.map((shard) =>
+    createGrpcClient(inference.InferenceDefinition, shard.adapterAddress, {
+      defaultDeadlineMs: 600_000,
+    }),
+  );
+  const open = shards.map(() => 0);
+  let next = 0;
+  const choose = (): number => {
+    if (pick === 'round-robin') return next++ % shards.length;
+    // Fewest open streams; ties in rotation, so idle shards share the load.
+    let best = -1;
+    for (let k = 0; k < shards.length; k++) {
+      const i = (next + k) % shards.length;
+      if (best < 0 || (open[i] ?? 0) < (open[best] ?? 0)) best = i;
+    }
+    next++;
+    return Math.max(0, best);
+  };
+  const run = await replay(all, async (turn) => {
+    const i = choose();
+    open[i] = (open[i] ?? 0) + 1;
+    try {
+      await generate(clients[i] as InferenceClient, turn, plane.model);
+    } finally {
+      open[i] = (open[i] ?? 1) - 1;
+    }
+  });
+  for (const client of clients) client.close();
+  return { shards: shards.length, turns: all.length, ...run, ...(await prefixCache(shards)) };
+}
+
+function placements(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const match of text.matchAll(
+    /^router_placements(?:_total)?\{reason="([a-z]+)"[^}]*\} ([0-9.e+]+)/gm,
+  ))
+    out[match[1] ?? '?'] = (out[match[1] ?? '?'] ?? 0) + Number(match[2]);
+  return out;
+}
+
+/** The shipped 8B H100 profile with another KV cache size. */
+function profileWithKv(dir: string, numBlocks: number): string {
+  const shipped = JSON.parse(
+    readFileSync(`${root}services/gpu-sim/profiles/llama-3.1-8b-h100.json`, 'utf8'),
+  ) as { id: string; kvCache: { blockSizeTokens: number; numBlocks: number } };
+  const id = `llama-3.1-8b-kv-${numBlocks}`;
+  const path = join(dir, `${id}.json`);
+  writeFileSync(
+    path,
+    JSON.stringify({ ...shipped, id, kvCache: { ...shipped.kvCache, numBlocks } }),
+  );
+  return path;
+}
+
+interface KvRun {
+  readonly kvBlocksPerShard: number;
+  readonly kvTokensPerShard: number;
+  readonly modes: Record<string, ModeResult>;
+}
+
+/** Router, round robin and least connections, each on three fresh shards of one KV size. */
+async function runKvSize(
+  plane: RouterPlane,
+  workload: readonly Turn[],
+  kvBlocks: number,
+  n: number,
+  scratch: string,
+): Promise<KvRun> {
+  const profile = profileWithKv(scratch, kvBlocks);
+  const shardSpec = (id: string, pool: string) => ({
+    id,
+    pool,
+    maxInFlight: 64,
+    timeScale: TIME_SCALE,
+    profile,
+  });
+  const modes: Record<string, ModeResult> = {};
+
+  // Router in front: its shards in a pool of their own, the only one the model routes to. Twice:
+  // with the default first-token budgets, and with budgets so large that nothing spills. gpu-sim
+  // reports latencies in engine time, and this closed-loop replay offers far more load per engine
+  // second than the trace's 3.4 requests/s, so the default budgets make the router spill turns off
+  // queued shards (protecting their first token, at the price of their cached prefix).
+  const variants = [
+    { mode: 'router', budgets: undefined },
+    {
+      mode: 'router-budgets-relaxed',
+      budgets: 'critical=600000,high=600000,standard=600000,low=600000,batch=600000',
+    },
+  ];
+  for (const [v, variant] of variants.entries()) {
+    const pool = `router-${n}-${v}`;
+    plane.setModelRoutes({ models: { [plane.model]: { pools: [{ pool, weight: 1 }] } } });
+    const routerShards = await Promise.all(
+      ['a', 'b', 'c'].map((id) => plane.startShard(shardSpec(`${pool}-${id}`, pool))),
+    );
+    const metricsPort = await freePort();
+    const router = await plane.startRouter({
+      METRICS_PORT: String(metricsPort),
+      RANDOM_SEED: '11',
+      // The profile's prefill rate in engine time (llama-3.1-8b-h100: 0.0175 ms per prompt token),
+      // the clock the shards' load reports use.
+      PREFILL_TOKENS_PER_SECOND: String(Math.round(1_000 / 0.0175)),
+      ...(variant.budgets === undefined ? {} : { TIER_TTFT_BUDGETS_MS: variant.budgets }),
+    });
+    const routed = await replay(workload, async (turn) => {
+      const outcome = await converse(
+        router.client,
+        aTurn({
+          tenantId: 'bench',
+          conversationId: `${pool}-chain-${turn.chain}`,
+          messages: turn.messages,
+          stateless: true,
+          model: plane.model,
+          sampling: { maxTokens: MAX_TOKENS, stop: [] },
+        }),
+      );
+      if (outcome.completed === undefined) throw new Error('no TurnCompleted');
+    });
+    const metricsText = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    modes[variant.mode] = {
+      shards: 3,
+      turns: workload.length,
+      ...routed,
+      ...(await prefixCache(routerShards)),
+      placements: placements(metricsText),
+    };
+    report(`${variant.mode}, kv ${kvBlocks}`, modes[variant.mode] as ModeResult);
+    await router.stop();
+    for (const shard of routerShards) await shard.stop();
+  }
+
+  for (const pick of ['round-robin', 'least-connections'] as const) {
+    const shards = await Promise.all(
+      ['a', 'b', 'c'].map((id) =>
+        plane.startShard(shardSpec(`${pick}-${n}-${id}`, `${pick}-${n}`)),
+      ),
+    );
+    modes[pick] = await direct(plane, shards, workload, pick);
+    report(`${pick}, kv ${kvBlocks}`, modes[pick]);
+    for (const shard of shards) await shard.stop();
+  }
+  return { kvBlocksPerShard: kvBlocks, kvTokensPerShard: kvBlocks * 16, modes };
+}
+
+// ---- main ------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const rows = loadRows();
+  const workload = turns(rows);
+  const chainSizes = new Map<number, number>();
+  for (const turn of workload.turns)
+    chainSizes.set(turn.chain, (chainSizes.get(turn.chain) ?? 0) + 1);
+  const promptTokens = rows.reduce((sum, row) => sum + row.hash_ids.length * BLOCK_TOKENS, 0);
+  const multiTurn = [...chainSizes.values()].filter((n) => n > 1).length;
+  process.stderr.write(
+    `${rows.length} rows, ${chainSizes.size} chains (${multiTurn} multi-turn), ${promptTokens} prompt tokens\n`,
+  );
+  const loadBefore = loadavg()[0];
+  const scratch = mkdtempSync(join(tmpdir(), 'router-affinity-'));
+  // The registry and the reference simulator; every mode starts shards of its own.
+  const plane = await startRouterPlane({ shards: [], model: 'bench-llama' });
+  const runs: KvRun[] = [];
+  let ceiling: ModeResult | undefined;
+  try {
+    for (const [n, kvBlocks] of SHARD_KV_BLOCKS.entries())
+      runs.push(await runKvSize(plane, workload.turns, kvBlocks, n, scratch));
+    const ceilingShard = await plane.startShard({
+      id: 'ceiling',
+      pool: 'ceiling',
+      maxInFlight: 64,
+      timeScale: TIME_SCALE,
+      profile: profileWithKv(scratch, UNLIMITED_KV_BLOCKS),
+    });
+    ceiling = await direct(plane, [ceilingShard], workload.turns, 'round-robin');
+    report('ceiling (one shard, unlimited KV)', ceiling);
+  } finally {
+    await plane.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+
+  const ceilingRatio = ceiling?.hitRatio ?? 0;
+  const compare = (modes: Record<string, ModeResult>) => {
+    const of = (mode: string) => modes[mode]?.hitRatio ?? 0;
+    return {
+      routerOfCeiling: ceilingRatio > 0 ? of('router') / ceilingRatio : null,
+      routerBudgetsRelaxedOfCeiling:
+        ceilingRatio > 0 ? of('router-budgets-relaxed') / ceilingRatio : null,
+      routerOverRoundRobin: of('round-robin') > 0 ? of('router') / of('round-robin') : null,
+      routerOverLeastConnections:
+        of('least-connections') > 0 ? of('router') / of('least-connections') : null,
+    };
+  };
+  const output = {
+    benchmark: 'router-affinity',
+    node: process.version,
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model.trim(),
+    loadAverage1m: { before: loadBefore, after: loadavg()[0] },
+    trace: {
+      file: 'mooncake-fast25/conversation_trace.jsonl',
+      rows: rows.length,
+      chains: chainSizes.size,
+      multiTurnChains: multiTurn,
+      continuationRows: workload.turns.filter((turn) => turn.parent >= 0).length,
+      promptTokens,
+      idealHitRatio512TokenBlocks: workload.idealHitRatio,
+    },
+    settings: {
+      concurrency: CONCURRENCY,
+      maxTokens: MAX_TOKENS,
+      timeScale: TIME_SCALE,
+      blockTokens: BLOCK_TOKENS,
+      shardsPerMode: 3,
+      profile: 'llama-3.1-8b-h100 timing; KV blocks of 16 tokens, per run as listed',
+      ceilingKvBlocks: UNLIMITED_KV_BLOCKS,
+    },
+    method:
+      'gpu-sim prefix-cache counters (tokens) summed over each mode’s fresh shards; router mode through ChatService.Converse (stateless turns keyed by chain), baselines straight to Inference.Generate with the bench choosing the shard; ceiling: the same turns on one shard with an unlimited KV cache.',
+    ceiling,
+    runs: runs.map((run) => ({ ...run, ...compare(run.modes) })),
+  };
+  writeFileSync(
+    `${root}bench/results/router-affinity.json`,
+    `${JSON.stringify(output, null, 2)}\n`,
+  );
+  process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
+}
+
+function report(mode: string, result: ModeResult): void {
+  process.stderr.write(
+    `${mode}: hit ratio ${(result.hitRatio * 100).toFixed(1)}% (${result.promptTokensHit}/${result.promptTokensQueried}), ${result.failed} failed, ${(result.wallMs / 1000).toFixed(1)} s\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(
+      `router-affinity failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

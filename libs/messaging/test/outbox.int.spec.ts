@@ -1,0 +1,232 @@
+import type { events } from '@spillway/contracts';
+import {
+  createTestDatabase,
+  createTestTopics,
+  waitFor,
+  type TestDatabase,
+  type TestTopics,
+} from '@spillway/testing';
+import type { Pool, PoolClient } from 'pg';
+import {
+  OutboxRelay,
+  defineTopic,
+  enqueueOutbox,
+  eventCodec,
+  migrateOutbox,
+  type DeliveredEvent,
+  type EncodedEvent,
+  type EncodedEventPublisher,
+  type EventPublisher,
+  type EventSubscriber,
+  type OutgoingEvent,
+  type Topic,
+} from '../src/index.js';
+import { capturingLogger, conversationStarted, testMessaging } from './fixtures.js';
+
+const SOURCE = '/spillway/conversation-state';
+
+/**
+ * The relay's process dying between "sent to Kafka" and "marked published": after `healthyBatches`
+ * batches it sends one more batch and then fails, and it never gets anything out again.
+ */
+class CrashAfterSend implements EncodedEventPublisher {
+  batches = 0;
+  crashed = false;
+  constructor(
+    private readonly inner: EncodedEventPublisher,
+    private readonly healthyBatches: number,
+  ) {}
+
+  async publishEncoded(batch: readonly EncodedEvent[]): Promise<void> {
+    if (this.crashed) throw new Error('relay process is dead');
+    await this.inner.publishEncoded(batch);
+    if (++this.batches > this.healthyBatches) {
+      this.crashed = true;
+      throw new Error('relay process died after sending, before committing');
+    }
+  }
+}
+
+async function inTransaction(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<void>,
+  commit = true,
+): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await work(client);
+    await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+describe('transactional outbox', () => {
+  let database: TestDatabase;
+  let kafkaTopics: TestTopics<'conversations'>;
+  let conversations: Topic<events.ConversationEvent>;
+  let publisher: EventPublisher;
+  let subscriber: EventSubscriber;
+  const received: DeliveredEvent<events.ConversationEvent>[] = [];
+  const logger = capturingLogger();
+
+  beforeAll(async () => {
+    [database, kafkaTopics] = await Promise.all([
+      createTestDatabase(),
+      createTestTopics({ conversations: 3 }),
+    ]);
+    await migrateOutbox(database.pool);
+    conversations = defineTopic(kafkaTopics.names.conversations, eventCodec('ConversationEvent'));
+    const messaging = testMessaging(logger);
+    publisher = await messaging.connectPublisher();
+    subscriber = messaging
+      .createSubscriber({ groupId: kafkaTopics.groupId('projection'), fromBeginning: true })
+      .subscribe(conversations, async (delivery) => {
+        received.push(delivery);
+      });
+    await subscriber.start();
+  });
+
+  afterAll(async () => {
+    await subscriber?.stop();
+    await publisher?.close();
+    await kafkaTopics?.cleanup();
+    await database?.cleanup();
+  });
+
+  const enqueue = (client: PoolClient, batch: readonly OutgoingEvent<events.ConversationEvent>[]) =>
+    enqueueOutbox(client, conversations, batch, { source: SOURCE });
+
+  it('publishes every committed row exactly once across a relay crash, and never a rolled-back row', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `crash-conv-${i}`);
+    const rolledBack: string[] = [];
+    let version = 0;
+    for (let transaction = 0; transaction < 10; transaction++) {
+      await inTransaction(database.pool, async (client) => {
+        version++;
+        // 50 rows per transaction: every conversation gets versions `version*..` in order.
+        const batch = Array.from({ length: 50 }, (_, i) => ({
+          key: keys[i % keys.length]!,
+          event: conversationStarted(
+            keys[i % keys.length]!,
+            version * 10 + Math.floor(i / keys.length),
+          ),
+        }));
+        await enqueue(client, batch);
+      });
+      if (transaction === 4) {
+        await inTransaction(
+          database.pool,
+          async (client) => {
+            const [event] = await enqueue(client, [
+              { key: 'crash-rolled-back', event: conversationStarted('crash-rolled-back', 1) },
+            ]);
+            rolledBack.push(event!.id);
+          },
+          false,
+        );
+      }
+    }
+    const committed = await database.pool.query<{ count: string }>(
+      'SELECT count(*) FROM public.outbox',
+    );
+    expect(Number(committed.rows[0]!.count)).toBe(500);
+
+    const batchSize = 40;
+    const crashing = new CrashAfterSend(publisher, 3);
+    const first = new OutboxRelay({ pool: database.pool, publisher: crashing, batchSize, logger });
+    await first.start();
+    await waitFor(() => crashing.crashed, { description: 'the first relay to crash' });
+    await first.stop();
+    const beforeRestart = received.length;
+
+    const second = new OutboxRelay({ pool: database.pool, publisher, batchSize, logger });
+    await second.start();
+    await waitFor(
+      () =>
+        new Set(received.map((delivery) => delivery.metadata.id)).size === 500 &&
+        subscriber.stats().duplicates === batchSize,
+      {
+        description: '500 distinct events and the re-sent batch',
+        timeoutMs: 20_000,
+      },
+    );
+    await second.stop();
+
+    const ids = received.map((delivery) => delivery.metadata.id);
+    const unpublished = await database.pool.query<{ count: string }>(
+      'SELECT count(*) FROM public.outbox WHERE published_at IS NULL',
+    );
+    expect(Number(unpublished.rows[0]!.count)).toBe(0);
+    expect(new Set(ids).size).toBe(500);
+    expect(ids).toHaveLength(500); // the handler never saw a duplicate
+    expect(ids).not.toContain(rolledBack[0]);
+    expect(received.some((delivery) => delivery.metadata.key === 'crash-rolled-back')).toBe(false);
+    // Raw records on the topic: 500 + the batch the first relay sent but could not mark.
+    expect(subscriber.stats().duplicates).toBe(batchSize);
+    expect(beforeRestart).toBeGreaterThanOrEqual(3 * batchSize);
+    for (const key of keys) {
+      const versions = received
+        .filter((delivery) => delivery.metadata.key === key)
+        .map((delivery) => delivery.event.version);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    }
+    process.stdout.write(
+      `outbox crash test: 500 rows committed, ${ids.length} distinct delivered, ${subscriber.stats().duplicates} raw duplicates dropped by ce_id\n`,
+    );
+  });
+
+  it('keeps per-key order: each conversation arrives in version order', async () => {
+    const keys = ['order-a', 'order-b', 'order-c', 'order-d', 'order-e'];
+    const versions = 40;
+    // Interleaved across keys and spread over many small transactions and odd-sized relay batches.
+    for (let version = 1; version <= versions; version += 4) {
+      await inTransaction(database.pool, async (client) => {
+        for (let step = version; step < version + 4; step++) {
+          await enqueue(
+            client,
+            keys.map((key) => ({ key, event: conversationStarted(key, step) })),
+          );
+        }
+      });
+    }
+    const relay = new OutboxRelay({ pool: database.pool, publisher, batchSize: 7, logger });
+    await relay.start();
+    const ofKey = (key: string) => received.filter((delivery) => delivery.metadata.key === key);
+    await waitFor(() => keys.every((key) => ofKey(key).length === versions), {
+      description: `${versions} versions of ${keys.length} conversations`,
+    });
+    await relay.stop();
+
+    for (const key of keys) {
+      expect(ofKey(key).map((delivery) => delivery.event.version)).toEqual(
+        Array.from({ length: versions }, (_, i) => i + 1),
+      );
+      // One key, one partition: that is where the order comes from.
+      expect(new Set(ofKey(key).map((delivery) => delivery.metadata.partition)).size).toBe(1);
+    }
+  });
+
+  it('wakes on NOTIFY when a transaction commits, without waiting for a poll', async () => {
+    // A poll interval far beyond the wait below: only the notification can wake this relay.
+    const relay = new OutboxRelay({
+      pool: database.pool,
+      publisher,
+      pollIntervalMs: 600_000,
+      logger,
+    });
+    await relay.start();
+    await inTransaction(database.pool, async (client) => {
+      await enqueue(client, [{ key: 'notify-1', event: conversationStarted('notify-1', 1) }]);
+    });
+    await waitFor(() => received.some((delivery) => delivery.metadata.key === 'notify-1'), {
+      description: 'the event relayed after NOTIFY',
+      timeoutMs: 10_000,
+    });
+    await relay.stop();
+  });
+});

@@ -1,0 +1,3 @@
+export * from './start-telemetry.js';
+export * from './propagation.js';
+export * from './spans.js';

@@ -1,0 +1,22 @@
+// @spillway/testing: private, cleaned-up slices of the real infrastructure for integration tests.
+export { testInfrastructure, uniqueSuffix } from './infrastructure.js';
+export { createTestTopics, type TestTopics, type TestTopicsOptions } from './kafka-topics.js';
+export {
+  createTestDatabase,
+  createTestSchema,
+  type TestDatabase,
+  type TestDatabaseOptions,
+  type TestSchema,
+} from './postgres-database.js';
+export { redisKeyPrefix, type RedisKeyPrefix } from './redis-prefix.js';
+export {
+  startChildProcess,
+  stopAllChildProcesses,
+  type ChildExit,
+  type ChildProcessHandle,
+  type ChildProcessOptions,
+  type ReadyCheck,
+} from './child-process.js';
+export { waitFor, type WaitForOptions } from './wait-for.js';
+export { freePort } from './free-port.js';
+export * from './otlp-collector.js';

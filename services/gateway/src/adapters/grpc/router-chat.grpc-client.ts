@@ -1,0 +1,280 @@
+import { chat, common } from '@spillway/contracts';
+import { DomainError, isDomainError } from '@spillway/errors';
+import { createGrpcClient, type GrpcClient } from '@spillway/grpc';
+import { conversationNotFound } from '../../application/errors.js';
+import {
+  type ChatPort,
+  type ConversationPage,
+  type ConverseCommand,
+  type StartConversationCommand,
+} from '../../application/ports/chat.port.js';
+import {
+  type ChatMessage,
+  type Conversation,
+  type FinishReason,
+  type ModelInfo,
+  type Role,
+  type SamplingParams,
+  type TurnEvent,
+} from '../../domain/chat.js';
+import { type Priority } from '../../domain/tenant.js';
+
+export interface RouterChatClientOptions {
+  readonly address: string;
+  /** Deadline of the unary calls; a turn's stream gets its own. */
+  readonly deadlineMs: number;
+}
+
+/** ChatPort over the router's gRPC ChatService. */
+export class RouterChatClient implements ChatPort {
+  private readonly client: GrpcClient<typeof chat.ChatServiceDefinition>;
+
+  constructor(options: RouterChatClientOptions) {
+    this.client = createGrpcClient(chat.ChatServiceDefinition, options.address, {
+      defaultDeadlineMs: options.deadlineMs,
+      channelOptions: {
+        'grpc.keepalive_time_ms': 30_000,
+        'grpc.keepalive_timeout_ms': 10_000,
+        'grpc.keepalive_permit_without_calls': 1,
+      },
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  async startConversation(command: StartConversationCommand): Promise<Conversation> {
+    const response = await this.client.startConversation({
+      tenantId: command.tenantId,
+      model: command.model,
+      systemPrompt: command.systemPrompt,
+      conversationId: command.conversationId ?? '',
+      labels: { ...command.labels },
+    });
+    return toConversation(required(response.conversation, 'StartConversation'));
+  }
+
+  async *converse(
+    command: ConverseCommand,
+    options: { readonly signal: AbortSignal; readonly deadlineMs: number },
+  ): AsyncIterable<TurnEvent> {
+    const stream = this.client.converse(
+      {
+        tenantId: command.tenantId,
+        conversationId: command.conversationId ?? '',
+        messages: command.messages.map(toProtoMessage),
+        sampling: toProtoSampling(command.sampling),
+        priority: toProtoPriority(command.priority),
+        idempotencyKey: command.idempotencyKey ?? '',
+        ttftBudgetMs: 0,
+        stateless: command.stateless,
+        model: command.model,
+        endUser: command.endUser ?? '',
+      },
+      { signal: options.signal, deadline: options.deadlineMs },
+    );
+    try {
+      for await (const response of stream) {
+        const event = response.event;
+        if (!event) continue;
+        switch (event.$case) {
+          case 'started':
+            yield { type: 'started', turnId: event.value.turnId, shardId: event.value.shardId };
+            break;
+          case 'delta':
+            yield { type: 'delta', text: event.value.text };
+            break;
+          case 'completed':
+            yield {
+              type: 'completed',
+              turnId: event.value.turnId,
+              finishReason: toFinishReason(event.value.finishReason),
+              usage: {
+                promptTokens: event.value.usage?.promptTokens ?? 0,
+                completionTokens: event.value.usage?.completionTokens ?? 0,
+                totalTokens: event.value.usage?.totalTokens ?? 0,
+                cachedPromptTokens: event.value.usage?.cachedPromptTokens ?? 0,
+              },
+            };
+            break;
+          default: {
+            const unhandled: never = event;
+            return unhandled;
+          }
+        }
+      }
+    } catch (error) {
+      throw notFoundAware(error, command.conversationId);
+    }
+  }
+
+  async getConversation(tenantId: string, conversationId: string): Promise<Conversation> {
+    try {
+      const response = await this.client.getConversation({ tenantId, conversationId });
+      return toConversation(required(response.conversation, 'GetConversation'));
+    } catch (error) {
+      throw notFoundAware(error, conversationId);
+    }
+  }
+
+  async listConversations(
+    tenantId: string,
+    pageSize: number,
+    pageToken: string,
+  ): Promise<ConversationPage> {
+    const response = await this.client.listConversations({ tenantId, pageSize, pageToken });
+    return {
+      conversations: response.conversations.map(toConversation),
+      nextPageToken: response.nextPageToken,
+    };
+  }
+
+  async closeConversation(tenantId: string, conversationId: string): Promise<Conversation> {
+    try {
+      const response = await this.client.closeConversation({ tenantId, conversationId });
+      return toConversation(required(response.conversation, 'CloseConversation'));
+    } catch (error) {
+      throw notFoundAware(error, conversationId);
+    }
+  }
+
+  async listModels(): Promise<readonly ModelInfo[]> {
+    const response = await this.client.listModels({});
+    return response.models.map((model) => ({
+      id: model.id,
+      ownedBy: model.ownedBy,
+      createdAtMs: model.createdAtMs,
+      contextWindowTokens: model.contextWindowTokens,
+    }));
+  }
+}
+
+/**
+ * Any "not found" for a conversation call becomes the gateway's own answer (one message, the
+ * field named), including a bare NOT_FOUND status from a router that sent no domain code.
+ */
+function notFoundAware(error: unknown, conversationId: string | undefined): unknown {
+  if (!isDomainError(error) || conversationId === undefined) return error;
+  const bareNotFound = error.code === 'INTERNAL' && error.details.grpcStatus === 'NOT_FOUND';
+  return error.code === 'CONVERSATION.NOT_FOUND' || bareNotFound
+    ? conversationNotFound(conversationId)
+    : error;
+}
+
+function required<T>(value: T | undefined, method: string): T {
+  if (value === undefined)
+    throw new DomainError('INTERNAL', `The router answered ${method} without a conversation.`);
+  return value;
+}
+
+function toConversation(conversation: chat.Conversation): Conversation {
+  const messages: ChatMessage[] = [];
+  for (const message of conversation.messages) {
+    const role = fromProtoRole(message.role);
+    if (role)
+      messages.push({
+        role,
+        content: message.content,
+        ...(message.name !== '' ? { name: message.name } : {}),
+      });
+  }
+  return {
+    id: conversation.conversationId,
+    tenantId: conversation.tenantId,
+    model: conversation.model,
+    systemPrompt: conversation.systemPrompt,
+    messages,
+    closed: conversation.closed,
+    createdAtMs: conversation.createdAtMs,
+    version: conversation.version,
+    labels: { ...conversation.labels },
+  };
+}
+
+function toProtoMessage(message: ChatMessage): common.ChatMessage {
+  return { role: toProtoRole(message.role), content: message.content, name: message.name ?? '' };
+}
+
+function toProtoRole(role: Role): common.Role {
+  switch (role) {
+    case 'system':
+      return common.Role.ROLE_SYSTEM;
+    case 'user':
+      return common.Role.ROLE_USER;
+    case 'assistant':
+      return common.Role.ROLE_ASSISTANT;
+    default: {
+      const unhandled: never = role;
+      return unhandled;
+    }
+  }
+}
+
+function fromProtoRole(role: common.Role): Role | undefined {
+  switch (role) {
+    case common.Role.ROLE_SYSTEM:
+      return 'system';
+    case common.Role.ROLE_USER:
+      return 'user';
+    case common.Role.ROLE_ASSISTANT:
+      return 'assistant';
+    // Tool messages are not part of the public API yet; unknown roles are not shown.
+    case common.Role.ROLE_TOOL:
+    case common.Role.ROLE_UNSPECIFIED:
+      return undefined;
+    default: {
+      const unhandled: never = role;
+      return unhandled;
+    }
+  }
+}
+
+function toProtoSampling(sampling: SamplingParams): common.SamplingParams {
+  return {
+    temperature: sampling.temperature,
+    topP: sampling.topP,
+    maxTokens: sampling.maxTokens,
+    stop: [...(sampling.stop ?? [])],
+    seed: sampling.seed,
+    presencePenalty: sampling.presencePenalty,
+    frequencyPenalty: sampling.frequencyPenalty,
+  };
+}
+
+export function toProtoPriority(priority: Priority): common.Priority {
+  switch (priority) {
+    case 'batch':
+      return common.Priority.PRIORITY_BATCH;
+    case 'low':
+      return common.Priority.PRIORITY_LOW;
+    case 'standard':
+      return common.Priority.PRIORITY_STANDARD;
+    case 'high':
+      return common.Priority.PRIORITY_HIGH;
+    case 'critical':
+      return common.Priority.PRIORITY_CRITICAL;
+    default: {
+      const unhandled: never = priority;
+      return unhandled;
+    }
+  }
+}
+
+function toFinishReason(reason: common.FinishReason): FinishReason {
+  switch (reason) {
+    case common.FinishReason.FINISH_REASON_LENGTH:
+      return 'length';
+    case common.FinishReason.FINISH_REASON_CANCELLED:
+      return 'cancelled';
+    case common.FinishReason.FINISH_REASON_ERROR:
+      return 'error';
+    case common.FinishReason.FINISH_REASON_STOP:
+    case common.FinishReason.FINISH_REASON_UNSPECIFIED:
+      return 'stop';
+    default: {
+      const unhandled: never = reason;
+      return unhandled;
+    }
+  }
+}

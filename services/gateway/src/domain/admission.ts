@@ -1,0 +1,133 @@
+import { PRIORITY_RANK, type Priority } from './tenant.js';
+
+/**
+ * Admission control at the edge. Two signals decide whether a turn may go to the router:
+ *  - local concurrency: each priority may fill only its share of the gateway's turn slots, so the
+ *    top of the range is always kept free for higher tiers;
+ *  - fleet saturation: when the router sheds a turn of some priority, turns of that priority and
+ *    below are shed here until the router's retry hint has passed, while higher tiers still go.
+ * Retry-After comes from the observed drain rate (turns finishing per second).
+ */
+
+/** Fraction of the gateway's turn slots each priority may occupy. */
+export const PRIORITY_SHARE: Readonly<Record<Priority, number>> = {
+  batch: 0.5,
+  low: 0.6,
+  standard: 0.8,
+  high: 0.95,
+  critical: 1,
+};
+
+export interface AdmissionState {
+  readonly inFlight: number;
+  /** Set after the router shed a turn: ranks at or below `rank` are shed until `untilMs`. */
+  readonly shedFloor: { readonly rank: number; readonly untilMs: number } | undefined;
+  /** Completion times (ms) inside the drain-rate window, oldest first. */
+  readonly completions: readonly number[];
+}
+
+export interface AdmissionOptions {
+  readonly maxConcurrentTurns: number;
+  readonly drainWindowMs: number;
+  /** Retry hint when nothing has finished recently, so the drain rate is unknown. */
+  readonly fallbackRetryAfterMs: number;
+  readonly maxRetryAfterMs: number;
+}
+
+export type AdmissionDecision =
+  | { readonly admitted: true }
+  | {
+      readonly admitted: false;
+      readonly reason: 'local_concurrency' | 'fleet_saturated';
+      readonly retryAfterMs: number;
+    };
+
+export const initialAdmissionState: AdmissionState = {
+  inFlight: 0,
+  shedFloor: undefined,
+  completions: [],
+};
+
+export function slotLimit(priority: Priority, maxConcurrentTurns: number): number {
+  return Math.max(1, Math.floor(maxConcurrentTurns * PRIORITY_SHARE[priority]));
+}
+
+export function drainRatePerSecond(
+  completions: readonly number[],
+  nowMs: number,
+  windowMs: number,
+): number {
+  const recent = completions.filter((at) => at > nowMs - windowMs).length;
+  return recent / (windowMs / 1000);
+}
+
+export function decideAdmission(
+  state: AdmissionState,
+  priority: Priority,
+  nowMs: number,
+  options: AdmissionOptions,
+): AdmissionDecision {
+  const rank = PRIORITY_RANK[priority];
+  const floor = state.shedFloor;
+  if (floor && floor.untilMs > nowMs && rank <= floor.rank) {
+    return {
+      admitted: false,
+      reason: 'fleet_saturated',
+      retryAfterMs: clamp(floor.untilMs - nowMs, options),
+    };
+  }
+  const limit = slotLimit(priority, options.maxConcurrentTurns);
+  if (state.inFlight < limit) return { admitted: true };
+  // Slots this priority must see freed before one is its own again.
+  const excess = state.inFlight - limit + 1;
+  const rate = drainRatePerSecond(state.completions, nowMs, options.drainWindowMs);
+  const retryAfterMs = rate > 0 ? (excess / rate) * 1000 : options.fallbackRetryAfterMs;
+  return {
+    admitted: false,
+    reason: 'local_concurrency',
+    retryAfterMs: clamp(retryAfterMs, options),
+  };
+}
+
+export function admitted(state: AdmissionState): AdmissionState {
+  return { ...state, inFlight: state.inFlight + 1 };
+}
+
+export function released(
+  state: AdmissionState,
+  nowMs: number,
+  options: AdmissionOptions,
+  completed: boolean,
+): AdmissionState {
+  const completions = completed ? [...state.completions, nowMs] : [...state.completions];
+  const horizon = nowMs - options.drainWindowMs;
+  const firstRecent = completions.findIndex((at) => at > horizon);
+  return {
+    ...state,
+    inFlight: Math.max(0, state.inFlight - 1),
+    completions: firstRecent < 0 ? [] : completions.slice(firstRecent),
+  };
+}
+
+/** The router shed a turn of `priority` and said when to come back. */
+export function fleetSaturated(
+  state: AdmissionState,
+  priority: Priority,
+  retryAfterMs: number,
+  nowMs: number,
+): AdmissionState {
+  const rank = PRIORITY_RANK[priority];
+  const current = state.shedFloor && state.shedFloor.untilMs > nowMs ? state.shedFloor : undefined;
+  const untilMs = nowMs + Math.max(0, retryAfterMs);
+  return {
+    ...state,
+    shedFloor: {
+      rank: Math.max(rank, current?.rank ?? 0),
+      untilMs: Math.max(untilMs, current?.untilMs ?? 0),
+    },
+  };
+}
+
+function clamp(ms: number, options: AdmissionOptions): number {
+  return Math.min(options.maxRetryAfterMs, Math.max(1000, Math.ceil(ms)));
+}

@@ -1,0 +1,98 @@
+import { planChatReply } from '../src/index.js';
+import {
+  eventually,
+  postJson,
+  readSse,
+  startChildServer,
+  type ChildServer,
+} from './gpu-sim.fixture.js';
+
+// The built server as operators start it: `node --import @spillway/telemetry/register dist/main.js`.
+
+const children: ChildServer[] = [];
+
+afterAll(() => {
+  for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+});
+
+async function start(args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
+  const server = await startChildServer(args, env);
+  children.push(server);
+  return server;
+}
+
+describe('gpu-sim as a process', () => {
+  it('takes its settings from flags and environment, and becomes healthy after the scaled load time', async () => {
+    const server = await start(
+      ['--profile', 'llama-3.1-70b-h100x2', '--time-scale', '0.005', '--model-name', 'acme-70b'],
+      {
+        GPU_SIM_SEED: '5',
+      },
+    );
+    // 150 s load × 0.005 = 750 ms.
+    expect((await fetch(`${server.url}/health`)).status).toBe(503);
+    await eventually(async () => (await fetch(`${server.url}/health`)).status === 200, 20_000);
+    const models = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+      data: { id: string }[];
+    };
+    expect(models.data[0]!.id).toBe('acme-70b');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('dies mid-stream with the die fault: the client sees the stream cut without [DONE]', async () => {
+    const server = await start(['--time-scale', '0.001', '--fault', 'die:5']);
+    await eventually(async () => (await fetch(`${server.url}/health`)).status === 200, 20_000);
+    const response = await postJson(`${server.url}/v1/chat/completions`, {
+      messages: [{ role: 'user', content: 'hello' }],
+      max_tokens: 50,
+      stream: true,
+    });
+    const data = await readSse(response).catch(() => ['(connection reset)']);
+    expect(data).not.toContain('[DONE]');
+    const tokens = data.filter((d) => d.includes('"content":"') && !d.includes('"role"'));
+    expect(tokens.length).toBeLessThanOrEqual(5);
+    expect(await server.exited).toBe(137);
+  });
+
+  it('can be told to die through the admin endpoint', async () => {
+    const server = await start(['--time-scale', '0.001']);
+    await eventually(async () => (await fetch(`${server.url}/health`)).status === 200, 20_000);
+    expect(
+      (await postJson(`${server.url}/admin/faults`, { mode: 'die', afterTokens: 0 })).status,
+    ).toBe(200);
+    await postJson(`${server.url}/v1/chat/completions`, {
+      messages: [{ role: 'user', content: 'hi' }],
+    }).catch(() => undefined);
+    expect(await server.exited).toBe(137);
+  });
+
+  it('drains on SIGTERM: open streams finish, then the process exits 0', async () => {
+    // slow:50 at time scale 0.05: ~11 ms of wall time per token, so the stream is open when SIGTERM lands.
+    const server = await start(['--time-scale', '0.05', '--fault', 'slow:50']);
+    await eventually(async () => (await fetch(`${server.url}/health`)).status === 200, 20_000);
+    const messages = [{ role: 'user' as const, content: 'hello' }];
+    const response = await postJson(`${server.url}/v1/chat/completions`, {
+      messages,
+      stream: true,
+    });
+    const data = await readSse(response, (events) => events.length >= 3);
+    server.child.kill('SIGTERM');
+    data.push(...(await readSse(response)));
+    expect(data.at(-1)).toBe('[DONE]');
+    const text = data
+      .filter((d) => d !== '[DONE]')
+      .map(
+        (d) =>
+          (JSON.parse(d) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta
+            .content ?? '',
+      )
+      .join('');
+    expect(text).toBe(planChatReply({ seed: 0, messages }).text);
+    expect(await server.exited).toBe(0);
+  });
+
+  it('refuses a bad setting, naming the variable', async () => {
+    await expect(start(['--time-scale', '-1'])).rejects.toThrow(/GPU_SIM_TIME_SCALE/);
+  });
+});

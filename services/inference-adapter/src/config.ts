@@ -1,0 +1,68 @@
+import { env, loadConfig, z } from '@spillway/config';
+import { ENGINE_KINDS } from './application/engine.port.js';
+
+const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:19092');
+
+/** Every variable the adapter reads; a bad value stops start-up with its name. */
+export const inferenceAdapterConfigSchema = z.object({
+  SHARD_ID: z.string().min(1, 'name this shard, e.g. shard-8b-a1'),
+  POOL: z.string().min(1).default('default'),
+  MODEL: z
+    .string()
+    .min(1, 'the model name the engine serves, e.g. meta-llama/Llama-3.1-8B-Instruct'),
+  ZONE: z.string().min(1).default('local'),
+  ENGINE_URL: z.url({
+    protocol: /^https?$/,
+    error: 'expected the engine base URL, e.g. http://127.0.0.1:8000',
+  }),
+  ENGINE_KIND: z.enum(ENGINE_KINDS).default('vllm'),
+  GRPC_HOST: z.string().min(1).default('127.0.0.1'),
+  /** 0 binds an ephemeral port (tests); the bound port is logged and registered. */
+  GRPC_PORT: env.port(50061),
+  /** host:port others reach this adapter at; default GRPC_HOST and the bound port. */
+  ADVERTISED_ENDPOINT: hostPort.optional(),
+  /** The shard registry (shard-metadata); unset: run without registering. */
+  REGISTRY_ADDRESS: hostPort.optional(),
+  REGISTRY_DEADLINE_MS: env.durationMs(2_000),
+  /** Unset: no load reports on Kafka. */
+  KAFKA_BROKERS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined
+        ? undefined
+        : value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+    )
+    .pipe(z.array(hostPort).min(1, 'list at least one broker, e.g. 127.0.0.1:19092').optional()),
+  /** Topic for ShardLoadReported; tests point it at a private topic. */
+  LOAD_TOPIC: z.string().min(1).default('spillway.shard.load.v1'),
+  /** Partitions if the adapter has to create LOAD_TOPIC. */
+  LOAD_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(6),
+  MAX_IN_FLIGHT_STREAMS: z.coerce.number().int().min(1).default(64),
+  ENGINE_CONNECT_TIMEOUT_MS: env.durationMs(5_000),
+  FIRST_TOKEN_TIMEOUT_MS: env.durationMs(60_000),
+  INTER_TOKEN_TIMEOUT_MS: env.durationMs(15_000),
+  ENGINE_TIMEOUT_MS: env.durationMs(600_000),
+  HEARTBEAT_INTERVAL_MS: env.durationMs(1_000),
+  LOAD_REPORT_INTERVAL_MS: env.durationMs(1_000),
+  /** How long a shutdown waits for in-flight streams before cutting them. */
+  SHUTDOWN_GRACE_MS: env.durationMs(30_000),
+  KV_CAPACITY_TOKENS: z.coerce.number().int().min(0).default(0),
+  HARDWARE_PROFILE: z.string().default(''),
+  COST_PER_HOUR: z.coerce.number().min(0).default(1),
+  /** Read by @spillway/telemetry/register; validated here so a typo names the variable. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+});
+
+export type InferenceAdapterConfig = z.infer<typeof inferenceAdapterConfigSchema>;
+
+export const INFERENCE_ADAPTER_CONFIG = Symbol('InferenceAdapterConfig');
+
+export function loadInferenceAdapterConfig(
+  environment: NodeJS.ProcessEnv = process.env,
+): InferenceAdapterConfig {
+  return loadConfig('inference-adapter', inferenceAdapterConfigSchema, environment);
+}

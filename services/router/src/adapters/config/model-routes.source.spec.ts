@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SILENT_LOG } from '../../application/index.js';
+import { aDirectory, aShard } from '../../domain/index.js';
+import { ModelRoutesSource, parseModelRoutes } from './model-routes.source.js';
+
+const table = (canary: number) =>
+  JSON.stringify({
+    models: {
+      llama: {
+        pools: [
+          { pool: 'stable', weight: 1 - canary },
+          { pool: 'canary', weight: canary },
+        ],
+      },
+    },
+  });
+
+describe('model routes source', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'routes-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names every problem of a bad table', () => {
+    expect(parseModelRoutes('{')).toMatchObject({ ok: false });
+    const outcome = parseModelRoutes(
+      JSON.stringify({ models: { llama: { pools: [{ pool: 'a', weight: -1 }] } } }),
+    );
+    expect(outcome).toMatchObject({ ok: false });
+    expect(outcome.ok ? [] : outcome.problems).toEqual([
+      'llama: pool a has weight -1; use a number >= 0',
+      'llama: no pool has a positive weight',
+    ]);
+  });
+
+  it('swaps in an edited file on reload, and keeps the table in force when the edit is bad', () => {
+    const path = join(dir, 'routes.json');
+    writeFileSync(path, table(0.1));
+    const source = new ModelRoutesSource({ kind: 'file', path }, aDirectory(), SILENT_LOG);
+    source.load();
+    expect(source.current().models.llama?.pools[1]?.weight).toBe(0.1);
+
+    writeFileSync(path, table(0));
+    expect(source.reload()).toMatchObject({ ok: true, generation: 2 });
+    expect(source.current().models.llama?.pools[1]?.weight).toBe(0);
+
+    writeFileSync(path, '{"models": {"llama": {"pools": []}}}');
+    expect(source.reload()).toMatchObject({ ok: false });
+    expect(source.current().models.llama?.pools[1]?.weight).toBe(0);
+  });
+
+  it('refuses to start with a bad table', () => {
+    const source = new ModelRoutesSource(
+      { kind: 'inline', json: '{"models": 3}' },
+      aDirectory(),
+      SILENT_LOG,
+    );
+    expect(() => source.load()).toThrow(/MODEL_ROUTES/);
+  });
+
+  it('derives routes from the shards when none are configured, and follows shard changes', () => {
+    const shards = aDirectory(
+      aShard({ id: 'a', model: 'llama', pool: 'p1' }),
+      aShard({ id: 'b', model: 'llama', pool: 'p2' }),
+    );
+    const source = new ModelRoutesSource({ kind: 'derived' }, shards, SILENT_LOG);
+    source.load();
+    expect(source.current()).toEqual({
+      models: {
+        llama: {
+          pools: [
+            { pool: 'p1', weight: 1 },
+            { pool: 'p2', weight: 1 },
+          ],
+        },
+      },
+    });
+
+    shards.upsert(aShard({ id: 'c', model: 'mistral', pool: 'p3' }));
+    source.shardChanged({ shardId: 'c', previous: undefined, current: 'ready' });
+    expect(Object.keys(source.current().models)).toEqual(['llama', 'mistral']);
+  });
+});

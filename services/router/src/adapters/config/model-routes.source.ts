@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type {
+  LogPort,
+  ModelRoutesPort,
+  ShardLifecycleObserver,
+  ShardStateChange,
+} from '../../application/index.js';
+import {
+  validateModelRoutes,
+  type ModelRoute,
+  type ModelRouteTable,
+  type ShardDirectory,
+} from '../../domain/index.js';
+
+const tableSchema = z.object({
+  models: z.record(
+    z.string().min(1),
+    z.object({
+      pools: z.array(z.object({ pool: z.string(), weight: z.number() })).min(1),
+      shadow: z.object({ pool: z.string().min(1), sampleRate: z.number() }).optional(),
+    }),
+  ),
+});
+
+/** Where the table comes from: inline JSON (MODEL_ROUTES) or a file (MODEL_ROUTES_FILE). */
+export type ModelRoutesOrigin =
+  | { readonly kind: 'inline'; readonly json: string }
+  | { readonly kind: 'file'; readonly path: string }
+  /** Nothing configured: every model the shards serve, over all of its pools, equally. */
+  | { readonly kind: 'derived' };
+
+export type ReloadOutcome =
+  | { readonly ok: true; readonly table: ModelRouteTable; readonly generation: number }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+/** Parses and validates a table; every problem is named. */
+export function parseModelRoutes(json: string): ReloadOutcome {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (error) {
+    return { ok: false, problems: [`not JSON: ${(error as Error).message}`] };
+  }
+  const parsed = tableSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map(
+        (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      ),
+    };
+  }
+  const table: ModelRouteTable = parsed.data;
+  const problems = validateModelRoutes(table);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, table, generation: 0 };
+}
+
+/**
+ * The model → pools table in force (canary weights, shadow pool). A rollback is an edit of the
+ * file followed by SIGHUP (or `reload()`): the table is swapped whole and the very next turn
+ * follows it, because routing is a pure function of (table, model, conversation). A bad edit is
+ * refused and the table in force stays.
+ */
+export class ModelRoutesSource implements ModelRoutesPort, ShardLifecycleObserver {
+  private table: ModelRouteTable = { models: {} };
+  private generation = 0;
+  private derivedStale = true;
+
+  constructor(
+    private readonly origin: ModelRoutesOrigin,
+    private readonly shards: ShardDirectory,
+    private readonly log: LogPort,
+  ) {}
+
+  /** Loads the table at start-up; throws naming every problem (a bad table stops the router). */
+  load(): ModelRouteTable {
+    const outcome = this.read();
+    if (!outcome.ok)
+      throw new Error(`model routes (${this.describe()}): ${outcome.problems.join('; ')}`);
+    return outcome.table;
+  }
+
+  /** Re-reads the source and swaps the table in, or keeps the current one if the new is bad. */
+  reload(): ReloadOutcome {
+    const outcome = this.read();
+    if (outcome.ok) {
+      this.log.info('model routes reloaded', {
+        source: this.describe(),
+        generation: outcome.generation,
+        models: Object.keys(outcome.table.models).join(','),
+      });
+    } else {
+      this.log.error('model routes not reloaded: the new table is invalid; keeping the old one', {
+        source: this.describe(),
+        problems: outcome.problems.join('; '),
+      });
+    }
+    return outcome;
+  }
+
+  current(): ModelRouteTable {
+    if (this.origin.kind === 'derived' && this.derivedStale) {
+      this.table = deriveFromShards(this.shards);
+      this.derivedStale = false;
+    }
+    return this.table;
+  }
+
+  shardChanged(_change: ShardStateChange): void {
+    this.derivedStale = true;
+  }
+
+  private read(): ReloadOutcome {
+    let json: string;
+    switch (this.origin.kind) {
+      case 'derived':
+        this.derivedStale = true;
+        return { ok: true, table: this.current(), generation: ++this.generation };
+      case 'inline':
+        json = this.origin.json;
+        break;
+      case 'file':
+        try {
+          json = readFileSync(this.origin.path, 'utf8');
+        } catch (error) {
+          return { ok: false, problems: [`cannot read: ${(error as Error).message}`] };
+        }
+        break;
+      default: {
+        const unknown: never = this.origin;
+        throw new Error(`unknown model routes origin ${JSON.stringify(unknown)}`);
+      }
+    }
+    const outcome = parseModelRoutes(json);
+    if (!outcome.ok) return outcome;
+    this.table = outcome.table;
+    return { ...outcome, generation: ++this.generation };
+  }
+
+  private describe(): string {
+    switch (this.origin.kind) {
+      case 'inline':
+        return 'MODEL_ROUTES';
+      case 'file':
+        return this.origin.path;
+      case 'derived':
+        return 'the shard registry';
+      default: {
+        const unknown: never = this.origin;
+        return String(unknown);
+      }
+    }
+  }
+}
+
+function deriveFromShards(shards: ShardDirectory): ModelRouteTable {
+  const pools = new Map<string, Set<string>>();
+  for (const shard of shards.all()) {
+    if (shard.state === 'removed') continue;
+    let set = pools.get(shard.model);
+    if (set === undefined) {
+      set = new Set();
+      pools.set(shard.model, set);
+    }
+    set.add(shard.pool);
+  }
+  const models: Record<string, ModelRoute> = {};
+  for (const [model, set] of pools)
+    models[model] = { pools: [...set].sort().map((pool) => ({ pool, weight: 1 })) };
+  return { models };
+}

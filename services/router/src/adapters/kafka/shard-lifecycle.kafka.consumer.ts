@@ -1,0 +1,93 @@
+import type { events } from '@spillway/contracts';
+import type { DeliveredEvent, EventSubscriber, Messaging, Topic } from '@spillway/messaging';
+import type { LogPort } from '../../application/index.js';
+import type {
+  MigrateConversations,
+  MigrationReason,
+} from '../../application/migrate-conversations/index.js';
+
+export interface ShardLifecycleConsumerOptions {
+  readonly topic: Topic<events.ShardLifecycleEvent>;
+  /** Shared by every router replica: each lifecycle event is migrated by one of them. */
+  readonly groupId: string;
+  /** Passes over a shard before the event is handed back for redelivery. */
+  readonly passes: number;
+  readonly pauseBetweenPassesMs: number;
+}
+
+/**
+ * Feeds ShardFailed and ShardDraining to the migration saga. The handler resolves only when the
+ * shard's conversations are all moved, so the offset is committed only then: a router killed
+ * mid-migration leaves the event uncommitted and the group delivers it again, to this replica
+ * after a restart or to another one, and the idempotent saga finishes the job. Other lifecycle
+ * events are acknowledged and ignored.
+ */
+export class ShardLifecycleKafkaConsumer {
+  private subscriber: EventSubscriber | undefined;
+
+  constructor(
+    private readonly messaging: Messaging,
+    private readonly saga: MigrateConversations,
+    private readonly options: ShardLifecycleConsumerOptions,
+    private readonly log: LogPort,
+  ) {}
+
+  async start(): Promise<void> {
+    // From the beginning: with no committed offset (a new group, or a partition never consumed),
+    // starting at the end would skip an event a crashed replica left unfinished. Replays are cheap:
+    // a shard already emptied lists no conversations.
+    this.subscriber = this.messaging
+      .createSubscriber({ groupId: this.options.groupId, fromBeginning: true })
+      .subscribe(this.options.topic, (delivery) => this.handle(delivery));
+    await this.subscriber.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.subscriber?.stop();
+  }
+
+  readonly handle = async ({
+    event,
+    metadata,
+  }: DeliveredEvent<events.ShardLifecycleEvent>): Promise<void> => {
+    const reason = migrationReason(event);
+    if (reason === undefined) return;
+    const cause = { reason, causeId: metadata.id, traceHeaders: metadata.headers };
+    for (let pass = 1; pass <= this.options.passes; pass++) {
+      const summary = await this.saga.migrateShard(event.shardId, cause);
+      if (summary.remaining === 0) return;
+      this.log.warn('conversations left on the shard after a migration pass', {
+        shardId: event.shardId,
+        pass,
+        remaining: summary.remaining,
+      });
+      if (pass < this.options.passes) await sleep(this.options.pauseBetweenPassesMs);
+    }
+    throw new Error(
+      `shard ${event.shardId}: conversations still pinned after ${this.options.passes} migration passes; the event is redelivered`,
+    );
+  };
+}
+
+function migrationReason(event: events.ShardLifecycleEvent): MigrationReason | undefined {
+  const change = event.event;
+  if (change === undefined) return undefined;
+  switch (change.$case) {
+    case 'failed':
+      return 'shard-failed';
+    case 'draining':
+      return 'shard-draining';
+    case 'registered':
+    case 'ready':
+    case 'removed':
+      return undefined;
+    default: {
+      const unknown: never = change;
+      return unknown;
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

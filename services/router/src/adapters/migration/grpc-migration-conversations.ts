@@ -1,0 +1,82 @@
+import { conversation as proto } from '@spillway/contracts';
+import { isDomainError } from '@spillway/errors';
+import { createGrpcClient, type GrpcClient } from '@spillway/grpc';
+import { currentTraceparent } from '@spillway/telemetry';
+import type {
+  ContextLookup,
+  MigrationConversationsPort,
+  RecordMigration,
+} from '../../application/migrate-conversations/index.js';
+import { fromProtoMessages } from '../protobuf/common.mapper.js';
+
+type StoreClient = GrpcClient<typeof proto.ConversationStoreDefinition>;
+
+export interface GrpcMigrationConversationsOptions {
+  readonly address: string;
+  readonly deadlineMs: number;
+  /** The budget GetContext cuts the prewarmed context to: the same one turns use. */
+  readonly contextTokenBudget: number;
+}
+
+/** MigrationConversationsPort over conversation-state's ConversationStore. */
+export class GrpcMigrationConversations implements MigrationConversationsPort {
+  private readonly client: StoreClient;
+
+  constructor(private readonly options: GrpcMigrationConversationsOptions) {
+    this.client = createGrpcClient(proto.ConversationStoreDefinition, options.address, {
+      defaultDeadlineMs: options.deadlineMs,
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  async context(tenantId: string, conversationId: string): Promise<ContextLookup> {
+    let response: proto.GetContextResponse;
+    try {
+      response = await this.client.getContext({
+        tenantId,
+        conversationId,
+        tokenBudget: this.options.contextTokenBudget,
+      });
+    } catch (error) {
+      if (isDomainError(error) && error.code === 'CONVERSATION.NOT_FOUND')
+        return { kind: 'not-found' };
+      throw error;
+    }
+    if (response.closed) return { kind: 'closed' };
+    return {
+      kind: 'found',
+      context: {
+        model: response.model,
+        messages: fromProtoMessages(response.messages),
+        estimatedTokens: response.estimatedTokens,
+        recordedShardId: response.shardId,
+      },
+    };
+  }
+
+  async recordMigration(command: RecordMigration): Promise<boolean> {
+    const metadata: proto.EventMetadata = {
+      correlationId: command.migrationId,
+      causationId: command.causationId,
+      traceparent: currentTraceparent() ?? '',
+      idempotencyKey: '',
+    };
+    const common = {
+      tenantId: command.tenantId,
+      conversationId: command.conversationId,
+      migrationId: command.migrationId,
+      fromShardId: command.fromShardId,
+      reason: command.reason,
+      metadata,
+    };
+    await this.client.startMigration(common);
+    const completed = await this.client.completeMigration({
+      ...common,
+      toShardId: command.toShardId,
+    });
+    return completed.result?.duplicate !== true;
+  }
+}

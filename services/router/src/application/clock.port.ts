@@ -1,0 +1,4 @@
+/** Time is a port: unit tests pass a fixed clock. */
+export interface Clock {
+  nowMs(): number;
+}

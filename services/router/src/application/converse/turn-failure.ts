@@ -1,0 +1,71 @@
+import { isDomainError } from '@spillway/errors';
+import { AttemptCut } from '../failover/open-attempts.js';
+
+/** A Generate stream that ended without its completion: the shard went away mid-reply. */
+export class StreamEndedEarly extends Error {
+  constructor(readonly shardId: string) {
+    super(`shard ${shardId} ended the stream without completing the reply`);
+    this.name = 'StreamEndedEarly';
+  }
+}
+
+export type AttemptFailure =
+  | { readonly kind: 'cancelled' }
+  /** Try another shard; `suspect` keeps the shard out of placements for a little while. */
+  | { readonly kind: 'retry'; readonly suspect: boolean; readonly cause: string }
+  | { readonly kind: 'fatal' };
+
+/**
+ * What a failed attempt means for the turn. The shard's own refusals (full, draining) and its
+ * failures (unreachable, dropped stream, engine timeout or garbage, cut by the router because the
+ * registry declared it failed or it went silent) send the turn to another shard; a request the
+ * engine rejects as invalid would fail anywhere, and anything else is a bug.
+ */
+export function classifyAttemptFailure(
+  error: unknown,
+  callerSignal: AbortSignal,
+  attemptSignal: AbortSignal,
+): AttemptFailure {
+  if (callerSignal.aborted) return { kind: 'cancelled' };
+  if (attemptSignal.aborted) {
+    const reason: unknown = attemptSignal.reason;
+    const cause = reason instanceof AttemptCut ? reason.reason : 'cut';
+    return { kind: 'retry', suspect: true, cause };
+  }
+  if (error instanceof StreamEndedEarly) return { kind: 'retry', suspect: true, cause: 'ended' };
+  if (!isDomainError(error)) return { kind: 'fatal' };
+  switch (error.code) {
+    case 'SHARD.OVERLOADED':
+    case 'SHARD.DRAINING':
+      return { kind: 'retry', suspect: false, cause: error.code };
+    case 'SHARD.UNAVAILABLE':
+    case 'SHARD.NOT_FOUND':
+    case 'ENGINE.TIMEOUT':
+    case 'ENGINE.BAD_RESPONSE':
+    case 'DEPENDENCY.UNAVAILABLE':
+    case 'INTERNAL':
+      return { kind: 'retry', suspect: true, cause: error.code };
+    case 'REQUEST.INVALID':
+    case 'AUTH.UNAUTHENTICATED':
+    case 'AUTH.FORBIDDEN':
+    case 'CONVERSATION.NOT_FOUND':
+    case 'CONVERSATION.VERSION_CONFLICT':
+    case 'CONVERSATION.CLOSED':
+    case 'TURN.ALREADY_COMPLETED':
+    case 'QUOTA.EXCEEDED':
+    case 'ADMISSION.SHED':
+    case 'DEADLINE.UNMEETABLE':
+    case 'ASSIGNMENT.CONFLICT':
+      return { kind: 'fatal' };
+    default: {
+      const unknown: never = error.code;
+      return unknown;
+    }
+  }
+}
+
+export function cancellation(): Error {
+  const error = new Error('the caller cancelled the turn');
+  error.name = 'AbortError';
+  return error;
+}

@@ -1,0 +1,408 @@
+import { DomainError, isDomainError } from '@spillway/errors';
+import type { PlacementReason, PriorityTier, ShardDirectory } from '../../domain/index.js';
+import {
+  ShardLeftQueue,
+  type AdmissionLease,
+  type TurnAdmission,
+} from '../admission/turn-admission.js';
+import type { Clock } from '../clock.port.js';
+import type { ConversationMessage, TokenUsage, TurnFinishReason } from '../conversation.port.js';
+import type { OpenAttempt, OpenAttempts } from '../failover/open-attempts.js';
+import type { SuspectShards } from '../failover/suspect-shards.js';
+import type { GenerateEvent, InferencePort, SamplingParams } from '../inference.port.js';
+import type { LogPort } from '../log.port.js';
+import type { PlaceTurn, PlaceTurnResult } from '../place-turn/place-turn.js';
+import type { EncodedPrompt, PromptEncoder } from '../prompt-encoder.port.js';
+import type { RouterMetrics } from '../router-metrics.port.js';
+import type { Timer } from '../timer.port.js';
+import { cancellation, classifyAttemptFailure, StreamEndedEarly } from './turn-failure.js';
+
+/** One turn as the runner needs it: what to send, and how to place it. */
+export interface TurnSpec {
+  readonly tenantId: string;
+  /** The placement key: the conversation id (or a stateless turn's derived key). */
+  readonly conversationId: string;
+  readonly turnId: string;
+  readonly model: string;
+  /** The whole prompt: history plus the new user message. */
+  readonly messages: readonly ConversationMessage[];
+  readonly sampling: SamplingParams;
+  readonly priority: PriorityTier;
+  readonly ttftBudgetMs: number;
+  /** Whether placement pins the conversation in the registry. */
+  readonly pin: boolean;
+  readonly encoded: EncodedPrompt;
+  readonly zone?: string | undefined;
+}
+
+export interface TurnResult {
+  readonly text: string;
+  readonly shardId: string;
+  readonly finishReason: TurnFinishReason;
+  readonly usage: TokenUsage;
+  readonly failovers: number;
+  readonly spilled: boolean;
+  readonly firstTokenAtMs: number | undefined;
+}
+
+export type PlacedTurn = Extract<PlaceTurnResult, { kind: 'placed' }>;
+
+export type TurnRunEvent =
+  /** Every placement of the turn (the first one, and each after a failure). */
+  | { readonly kind: 'placed'; readonly placement: PlacedTurn }
+  | { readonly kind: 'started'; readonly shardId: string; readonly reason: PlacementReason }
+  | { readonly kind: 'delta'; readonly text: string; readonly index: number }
+  | { readonly kind: 'finished'; readonly result: TurnResult };
+
+export interface TurnRunnerSettings {
+  /** Moves to another shard after a failure, per turn. */
+  readonly maxFailovers: number;
+  /** Silence on an open stream after which the shard is given up for this turn; 0: never. */
+  readonly stallTimeoutMs: number;
+}
+
+export interface TurnRunnerDependencies {
+  readonly placeTurn: PlaceTurn;
+  readonly admission: TurnAdmission;
+  readonly inference: InferencePort;
+  /** Counts the tokens of each delta (a delta may carry several). */
+  readonly encoder: PromptEncoder;
+  readonly shards: ShardDirectory;
+  readonly attempts: OpenAttempts;
+  readonly suspects: SuspectShards;
+  readonly clock: Clock;
+  readonly timer: Timer;
+  readonly metrics: RouterMetrics;
+  readonly log: LogPort;
+  readonly settings: TurnRunnerSettings;
+}
+
+/** Re-placements that are not failures (the registry or a queue sent the turn elsewhere). */
+const MAX_REPLACEMENTS = 8;
+/** Times a turn shed from a queue by a slower drain is placed again (it may spill now). */
+const MAX_REQUEUES = 1;
+
+/**
+ * Runs one turn to its end on whichever shards it takes: place (affinity, spill, new), wait for a
+ * stream slot, stream from `Inference.Generate`. When the shard fails before the first token the
+ * turn starts over elsewhere; when it fails mid-stream the next shard gets the text already sent as
+ * `resume_from_text` and continues after it, so the caller reads one reply with nothing repeated or
+ * missing. Each move re-pins the conversation (compare-and-set, reason failover).
+ */
+export class TurnRunner {
+  constructor(private readonly deps: TurnRunnerDependencies) {}
+
+  async *run(spec: TurnSpec, signal: AbortSignal): AsyncGenerator<TurnRunEvent, void, undefined> {
+    const { admission, attempts, inference, metrics, suspects, settings } = this.deps;
+    const failedOn: string[] = [];
+    const sentAway: string[] = [];
+    let failovers = 0;
+    let requeues = 0;
+    let spilled = false;
+    let started = false;
+    let text = '';
+    let tokens = 0;
+    let promptTokens = spec.encoded.promptTokens;
+    let firstTokenAtMs: number | undefined;
+    /** When the last failure was noticed, until the next shard's first token. */
+    let failedAt:
+      | {
+          atMs: number;
+          phase: 'before-first-token' | 'mid-stream';
+          placedMs?: number;
+          admittedMs?: number;
+          firstEventMs?: number;
+        }
+      | undefined;
+
+    for (let round = 0; round <= settings.maxFailovers + MAX_REPLACEMENTS; round++) {
+      const placed = await this.place(spec, failedOn, sentAway);
+      if (placed.kind === 'shard-refused') {
+        sentAway.push(placed.shardId);
+        continue;
+      }
+      const { decision } = placed;
+      const shard = decision.shard;
+      if (failedAt !== undefined) failedAt.placedMs = this.deps.clock.nowMs() - failedAt.atMs;
+      metrics.placed(decision.reason);
+      if (decision.reason === 'spill') spilled = true;
+      this.deps.log.debug('turn placed', {
+        turnId: spec.turnId,
+        conversationId: spec.conversationId,
+        shardId: shard.id,
+        reason: decision.reason,
+        previousShardId: decision.previousShardId,
+        score: rounded(decision.scores.total),
+        candidates: decision.scores.candidates,
+        budgetMs: rounded(decision.scores.budgetMs),
+        predictedTtftMs: rounded(decision.scores.predicted.ttftMs),
+        predictedWaitMs: rounded(decision.scores.predicted.queueWaitMs),
+        inFlight: shard.load.inFlight,
+        pinned: placed.pinned,
+      });
+      yield { kind: 'placed', placement: placed };
+
+      let lease: AdmissionLease;
+      try {
+        lease =
+          tokens > 0
+            ? admission.acquireNow(shard.id)
+            : await admission.acquire(
+                shard.id,
+                {
+                  turnId: spec.turnId,
+                  priority: spec.priority,
+                  budgetMs: decision.scores.budgetMs,
+                  prefillMs: decision.scores.predicted.prefillMs,
+                },
+                signal,
+              );
+      } catch (error) {
+        if (error instanceof ShardLeftQueue && !signal.aborted) {
+          sentAway.push(shard.id);
+          continue;
+        }
+        // Admitted on one load report, shed on the next because the shard drains slower than it
+        // said: placement, now on the fresh report, may spill the turn where it fits.
+        if (isPushedOut(error) && requeues < MAX_REQUEUES && !signal.aborted) {
+          requeues++;
+          continue;
+        }
+        if (!signal.aborted)
+          this.deps.log.debug('turn refused', {
+            turnId: spec.turnId,
+            shardId: shard.id,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        throw signal.aborted ? cancellation() : error;
+      }
+
+      if (failedAt !== undefined) failedAt.admittedMs = this.deps.clock.nowMs() - failedAt.atMs;
+      const attempt = attempts.open(shard.id);
+      const attemptSignal = AbortSignal.any([signal, attempt.signal]);
+      const stall = this.stallWatch(attempt);
+      const tokensBefore = tokens;
+      let completed: Extract<GenerateEvent, { kind: 'completed' }> | undefined;
+      try {
+        const events = inference.generate(
+          { shardId: shard.id, endpoint: shard.endpoint },
+          {
+            requestId: `${spec.turnId}.${round}`,
+            conversationId: spec.conversationId,
+            tenantId: spec.tenantId,
+            model: spec.model,
+            messages: spec.messages,
+            sampling: remainingSampling(spec.sampling, tokens),
+            priority: spec.priority,
+            resumeFromText: text,
+          },
+          attemptSignal,
+        );
+        for await (const event of events) {
+          stall.reset();
+          if (failedAt !== undefined)
+            failedAt.firstEventMs ??= this.deps.clock.nowMs() - failedAt.atMs;
+          switch (event.kind) {
+            case 'started':
+              // The engine took the request; TurnStarted waits for the first token, so it names
+              // the shard that really starts the reply (an engine may die before its first token).
+              if (tokens === 0) promptTokens = event.promptTokens;
+              break;
+            case 'delta':
+              if (!started) {
+                started = true;
+                yield { kind: 'started', shardId: shard.id, reason: decision.reason };
+              }
+              if (event.text.length === 0) break;
+              firstTokenAtMs ??= this.deps.clock.nowMs();
+              if (failedAt !== undefined) {
+                const resumedMs = this.deps.clock.nowMs() - failedAt.atMs;
+                metrics.resumed(failedAt.phase, resumedMs);
+                this.deps.log.debug('turn resumed', {
+                  turnId: spec.turnId,
+                  shardId: shard.id,
+                  phase: failedAt.phase,
+                  placedMs: failedAt.placedMs,
+                  admittedMs: failedAt.admittedMs,
+                  firstEventMs: failedAt.firstEventMs,
+                  resumedMs,
+                });
+                failedAt = undefined;
+              }
+              // Counted as sent before it is handed over: a failure from here on resumes after it.
+              text += event.text;
+              yield { kind: 'delta', text: event.text, index: tokens };
+              tokens += Math.max(1, this.deps.encoder.countTextTokens(event.text));
+              break;
+            case 'completed':
+              completed = event;
+              break;
+            default: {
+              const unknown: never = event;
+              throw new Error(`unknown generate event ${JSON.stringify(unknown)}`);
+            }
+          }
+        }
+        if (completed === undefined) throw new StreamEndedEarly(shard.id);
+        if (!started) {
+          // An empty reply: still announced before it completes.
+          started = true;
+          yield { kind: 'started', shardId: shard.id, reason: decision.reason };
+        }
+      } catch (error) {
+        const failure = classifyAttemptFailure(error, signal, attempt.signal);
+        if (failure.kind === 'cancelled') throw cancellation();
+        if (failure.kind === 'fatal') throw error;
+        if (failure.suspect) suspects.mark(shard.id);
+        if (failovers >= settings.maxFailovers) {
+          throw new DomainError(
+            'SHARD.UNAVAILABLE',
+            `the turn failed on ${failovers + 1} shards in a row; retry shortly`,
+            { retryAfterSeconds: 1, details: { shardId: shard.id }, cause: error },
+          );
+        }
+        failovers++;
+        failedOn.push(shard.id);
+        failedAt = {
+          atMs: this.deps.clock.nowMs(),
+          phase: tokens > 0 ? 'mid-stream' : 'before-first-token',
+        };
+        metrics.failedOver(failedAt.phase);
+        this.deps.log.warn('turn failing over', {
+          turnId: spec.turnId,
+          conversationId: spec.conversationId,
+          shardId: shard.id,
+          cause: failure.cause,
+          sentTokens: tokens,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        continue;
+      } finally {
+        stall.cancel();
+        attempt.close();
+        lease.release();
+      }
+
+      suspects.clear(shard.id);
+      const completion = tokensBefore + completed.usage.completionTokens;
+      yield {
+        kind: 'finished',
+        result: {
+          text,
+          shardId: shard.id,
+          finishReason: completed.finishReason,
+          usage: {
+            promptTokens,
+            completionTokens: completion,
+            totalTokens: promptTokens + completion,
+            cachedPromptTokens: completed.usage.cachedPromptTokens,
+          },
+          failovers,
+          spilled,
+          firstTokenAtMs,
+        },
+      };
+      return;
+    }
+    throw new DomainError(
+      'SHARD.UNAVAILABLE',
+      'no shard would take the turn (each one the router picked was refused by the registry or stopped taking turns); retry shortly',
+      { retryAfterSeconds: 1 },
+    );
+  }
+
+  private async place(
+    spec: TurnSpec,
+    failedOn: readonly string[],
+    sentAway: readonly string[],
+  ): Promise<PlacedTurn | Extract<PlaceTurnResult, { kind: 'shard-refused' }>> {
+    const hard = [...failedOn, ...sentAway];
+    const suspects = this.deps.suspects.list().filter((id) => !hard.includes(id));
+    const command = {
+      tenantId: spec.tenantId,
+      conversationId: spec.conversationId,
+      turnId: spec.turnId,
+      model: spec.model,
+      promptBlocks: spec.encoded.blocks,
+      promptTokens: spec.encoded.promptTokens,
+      priority: spec.priority,
+      ttftBudgetMs: spec.ttftBudgetMs,
+      zone: spec.zone,
+      purpose: failedOn.length > 0 ? ('failover' as const) : ('turn' as const),
+      excludedShardIds: [...hard, ...suspects],
+      // A turn that failed over re-pins without waiting for the registry: its caller is waiting.
+      pin: spec.pin ? (failedOn.length > 0 ? ('background' as const) : true) : false,
+    };
+    let result = await this.deps.placeTurn.execute(command);
+    // Suspicion is a hint: with nothing else left, a suspect shard is better than none.
+    if (result.kind === 'unplaceable' && suspects.length > 0)
+      result = await this.deps.placeTurn.execute({ ...command, excludedShardIds: hard });
+    switch (result.kind) {
+      case 'placed':
+      case 'shard-refused':
+        return result;
+      case 'unknown-model':
+        throw new DomainError(
+          'REQUEST.INVALID',
+          `model ${JSON.stringify(result.model)} is not served here; ListModels names the models that are`,
+          { details: { field: 'model' } },
+        );
+      case 'unplaceable':
+        throw new DomainError(
+          'SHARD.UNAVAILABLE',
+          hard.length > 0
+            ? `no other ready shard in pools ${result.pools.join(', ')} to continue the turn on; retry shortly`
+            : `no ready shard serves model ${spec.model} now (pools ${result.pools.join(', ')}); retry shortly`,
+          { retryAfterSeconds: 1, details: { model: spec.model } },
+        );
+      default: {
+        const unknown: never = result;
+        throw new Error(`unknown placement ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  /**
+   * Cuts the attempt when the shard stays silent for the stall timeout. One timer per attempt,
+   * re-armed for the remaining time when it fires early, rather than one per token.
+   */
+  private stallWatch(attempt: OpenAttempt): { reset(): void; cancel(): void } {
+    const { stallTimeoutMs } = this.deps.settings;
+    if (stallTimeoutMs <= 0) return { reset: () => undefined, cancel: () => undefined };
+    const { clock, timer } = this.deps;
+    let lastEventAtMs = clock.nowMs();
+    let cancel: () => void = () => undefined;
+    const arm = (ms: number): void => {
+      cancel = timer.schedule(ms, () => {
+        const silentMs = clock.nowMs() - lastEventAtMs;
+        if (silentMs >= stallTimeoutMs) attempt.cut('stalled');
+        else arm(stallTimeoutMs - silentMs);
+      });
+    };
+    arm(stallTimeoutMs);
+    return {
+      reset: () => {
+        lastEventAtMs = clock.nowMs();
+      },
+      cancel: () => cancel(),
+    };
+  }
+}
+
+function isPushedOut(error: unknown): boolean {
+  return (
+    isDomainError(error) &&
+    error.code === 'DEADLINE.UNMEETABLE' &&
+    error.details.reason === 'deadline-pushed'
+  );
+}
+
+function rounded(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+/** max_tokens counts new tokens only, so a resumed stream may produce what is left of it. */
+function remainingSampling(sampling: SamplingParams, sentTokens: number): SamplingParams {
+  if (sampling.maxTokens === undefined || sentTokens === 0) return sampling;
+  return { ...sampling, maxTokens: Math.max(1, sampling.maxTokens - sentTokens) };
+}

@@ -1,0 +1,3 @@
+export * from './migration.ports.js';
+export * from './migration-id.js';
+export * from './migrate-conversations.use-case.js';

@@ -1,0 +1,327 @@
+import { isDomainError } from '@spillway/errors';
+import {
+  routeModel,
+  type PlacementPipeline,
+  type QueueDepth,
+  type ShardDirectory,
+  type ShardView,
+} from '../../domain/index.js';
+import type { Clock } from '../clock.port.js';
+import type { LogPort } from '../log.port.js';
+import type { ModelRoutesPort } from '../model-routes.port.js';
+import { migrationId } from './migration-id.js';
+import type {
+  MigrationCause,
+  MigrationContext,
+  MigrationConversationsPort,
+  MigrationMetrics,
+  MigrationOutcome,
+  MigrationReason,
+  MigrationRegistryPort,
+  MigrationTracing,
+  PrewarmPort,
+  RegisteredAssignment,
+} from './migration.ports.js';
+
+export interface MigrateConversationsSettings {
+  /** Conversations moved at once. */
+  readonly concurrency: number;
+  readonly pageSize: number;
+  /** Compare-and-set attempts while other writers keep bumping the version on the source shard. */
+  readonly maxCasAttempts: number;
+  /** Bound on the pages of one pass (pageSize × maxPages conversations per shard). */
+  readonly maxPages: number;
+}
+
+export const DEFAULT_MIGRATION_SETTINGS: MigrateConversationsSettings = {
+  concurrency: 16,
+  pageSize: 500,
+  maxCasAttempts: 3,
+  maxPages: 10_000,
+};
+
+export interface MigrateConversationsDependencies {
+  readonly registry: MigrationRegistryPort;
+  readonly conversations: MigrationConversationsPort;
+  readonly prewarm: PrewarmPort;
+  readonly pipeline: PlacementPipeline;
+  readonly shards: ShardDirectory;
+  readonly routes: ModelRoutesPort;
+  readonly queues?: QueueDepth | undefined;
+  readonly clock: Clock;
+  readonly metrics: MigrationMetrics;
+  readonly tracing: MigrationTracing;
+  readonly log: LogPort;
+  readonly settings?: Partial<MigrateConversationsSettings> | undefined;
+}
+
+export interface ConversationMigration {
+  readonly conversationId: string;
+  readonly outcome: MigrationOutcome;
+  /** Where the conversation is pinned now, when known. */
+  readonly shardId: string | undefined;
+}
+
+export interface ShardMigrationSummary {
+  readonly shardId: string;
+  readonly conversations: number;
+  readonly outcomes: Readonly<Record<MigrationOutcome, number>>;
+  /** Conversations left on the shard for a later pass (unplaceable now, or an outage). */
+  readonly remaining: number;
+}
+
+/**
+ * The migration saga: moves every conversation pinned to a failed or draining shard, and single
+ * conversations on demand. Per conversation: read its context, place it (purpose 'migration', the
+ * source shard excluded), record the move in conversation-state (StartMigration +
+ * CompleteMigration, one deterministic migration id), compare-and-set the registry's assignment,
+ * prewarm the new shard (best effort).
+ *
+ * The record comes before the compare-and-set on purpose: the registry's list of conversations
+ * still on the source shard is the saga's to-do list, so a conversation stays on it until its
+ * last durable step. Had the assignment moved first, a crash before the record would leave a
+ * moved conversation that no re-run lists and no ConversationMigrated. A re-run finds the
+ * recorded target in conversation-state and finishes the move to it.
+ */
+export class MigrateConversations {
+  private readonly settings: MigrateConversationsSettings;
+
+  constructor(private readonly deps: MigrateConversationsDependencies) {
+    this.settings = { ...DEFAULT_MIGRATION_SETTINGS, ...deps.settings };
+  }
+
+  /**
+   * One pass over the conversations the registry pins to `shardId`. Idempotent: conversations
+   * already off the shard are no longer listed, and every step repeats harmlessly.
+   */
+  async migrateShard(shardId: string, cause: MigrationCause): Promise<ShardMigrationSummary> {
+    const { registry, clock, metrics, log } = this.deps;
+    const startedMs = clock.nowMs();
+    const outcomes: Record<MigrationOutcome, number> = {
+      migrated: 0,
+      'moved-elsewhere': 0,
+      skipped: 0,
+      unplaceable: 0,
+      failed: 0,
+    };
+    let pageToken = '';
+    for (let page = 0; page < this.settings.maxPages; page++) {
+      const listed = await registry.listOnShard(shardId, this.settings.pageSize, pageToken);
+      await forEachBounded(listed.assignments, this.settings.concurrency, async (assignment) => {
+        const result = await this.migrateTraced(assignment, cause);
+        outcomes[result.outcome]++;
+      });
+      if (listed.nextPageToken === '') break;
+      pageToken = listed.nextPageToken;
+    }
+    const conversations = Object.values(outcomes).reduce((sum, count) => sum + count, 0);
+    const summary = {
+      shardId,
+      conversations,
+      outcomes,
+      remaining: outcomes.unplaceable + outcomes.failed,
+    };
+    metrics.shardMigrated(cause.reason, clock.nowMs() - startedMs, conversations);
+    log.info('shard migration pass finished', {
+      shardId,
+      reason: cause.reason,
+      cause: cause.causeId,
+      conversations,
+      migrated: outcomes.migrated,
+      remaining: summary.remaining,
+    });
+    return summary;
+  }
+
+  /**
+   * Moves one conversation whose shard is gone (a turn found it so). Call it from the converse
+   * path before placing the turn; two turns racing here record one migration.
+   */
+  async migrateOne(
+    conversationId: string,
+    reason: MigrationReason,
+    traceHeaders: Readonly<Record<string, string>> = {},
+  ): Promise<ConversationMigration> {
+    const assignment = await this.deps.registry.get(conversationId);
+    if (assignment === undefined) return { conversationId, outcome: 'skipped', shardId: undefined };
+    if (this.deps.shards.get(assignment.shardId)?.state === 'ready') {
+      return { conversationId, outcome: 'skipped', shardId: assignment.shardId };
+    }
+    // Keyed by the assignment version read: callers that saw the same pin agree on one migration.
+    const causeId = `${reason}@${assignment.version}`;
+    return this.migrateTraced(assignment, { reason, causeId, traceHeaders });
+  }
+
+  private migrateTraced(
+    assignment: RegisteredAssignment,
+    cause: MigrationCause,
+  ): Promise<ConversationMigration> {
+    const { tracing, metrics, log } = this.deps;
+    return tracing.inMigrationTrace(assignment.conversationId, cause, async (annotate) => {
+      annotate('spillway.migration.from_shard', assignment.shardId);
+      let result: ConversationMigration;
+      try {
+        result = await this.migrate(assignment, cause);
+      } catch (error) {
+        log.warn('conversation migration interrupted; retried with the event', {
+          conversationId: assignment.conversationId,
+          shardId: assignment.shardId,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        result = {
+          conversationId: assignment.conversationId,
+          outcome: 'failed',
+          shardId: undefined,
+        };
+      }
+      annotate('spillway.migration.outcome', result.outcome);
+      if (result.shardId !== undefined) annotate('spillway.migration.to_shard', result.shardId);
+      metrics.conversationMigrated(cause.reason, result.outcome);
+      return result;
+    });
+  }
+
+  private async migrate(
+    assignment: RegisteredAssignment,
+    cause: MigrationCause,
+  ): Promise<ConversationMigration> {
+    const { conversationId, tenantId, shardId: source } = assignment;
+    const lookup = await this.deps.conversations.context(tenantId, conversationId);
+    if (lookup.kind !== 'found') return { conversationId, outcome: 'skipped', shardId: source };
+    const context = lookup.context;
+    const recorded = context.recordedShardId;
+
+    let target: ShardView | undefined;
+    const resumable =
+      recorded !== '' && recorded !== source ? this.readyShard(recorded) : undefined;
+    if (resumable !== undefined) {
+      // An earlier attempt recorded this move and stopped before the registry followed.
+      target = resumable;
+    } else {
+      const from = recorded === '' ? source : recorded;
+      const id = migrationId(from, cause.causeId, conversationId);
+      target = this.place(conversationId, id, context, [source, recorded]);
+      if (target === undefined) return { conversationId, outcome: 'unplaceable', shardId: source };
+      await this.deps.conversations.recordMigration({
+        tenantId,
+        conversationId,
+        migrationId: id,
+        fromShardId: from,
+        toShardId: target.id,
+        reason: cause.reason,
+        causationId: cause.causeId,
+      });
+    }
+
+    const pinned = await this.repin(assignment, target.id);
+    if (pinned !== 'pinned') {
+      return {
+        conversationId,
+        outcome: pinned === 'moved-elsewhere' ? 'moved-elsewhere' : 'failed',
+        shardId: undefined,
+      };
+    }
+    await this.prewarm(target, conversationId, context);
+    return { conversationId, outcome: 'migrated', shardId: target.id };
+  }
+
+  /** Compare-and-set from the version read; a lost race goes on only while still on the source. */
+  private async repin(
+    assignment: RegisteredAssignment,
+    targetShardId: string,
+  ): Promise<'pinned' | 'moved-elsewhere' | 'contended'> {
+    let expectedVersion = assignment.version;
+    for (let attempt = 0; attempt < this.settings.maxCasAttempts; attempt++) {
+      const outcome = await this.deps.registry.compareAndSet({
+        conversationId: assignment.conversationId,
+        tenantId: assignment.tenantId,
+        shardId: targetShardId,
+        expectedVersion,
+        reason: 'migration',
+      });
+      if (outcome.applied) return 'pinned';
+      const current = outcome.current;
+      // The same move by another replica handling the same event.
+      if (current?.shardId === targetShardId) return 'pinned';
+      if (current === undefined || current.shardId !== assignment.shardId) {
+        this.deps.log.info('conversation left the shard before the saga moved it', {
+          conversationId: assignment.conversationId,
+          from: assignment.shardId,
+          now: current?.shardId ?? '(unassigned)',
+        });
+        return 'moved-elsewhere';
+      }
+      expectedVersion = current.version;
+    }
+    return 'contended';
+  }
+
+  private async prewarm(
+    target: ShardView,
+    conversationId: string,
+    context: MigrationContext,
+  ): Promise<void> {
+    try {
+      await this.deps.prewarm.prewarm(
+        { shardId: target.id, endpoint: target.endpoint },
+        { conversationId, model: context.model, messages: context.messages },
+      );
+    } catch (error) {
+      // Only the first turn on the new shard pays for a cold cache.
+      this.deps.metrics.prewarmFailed();
+      this.deps.log.warn('prewarm failed; the conversation moved anyway', {
+        conversationId,
+        shardId: target.id,
+        error: isDomainError(error) ? error.code : error instanceof Error ? error.message : '',
+      });
+    }
+  }
+
+  private place(
+    conversationId: string,
+    id: string,
+    context: MigrationContext,
+    excluded: readonly string[],
+  ): ShardView | undefined {
+    const { pipeline, shards, routes, clock, queues } = this.deps;
+    const routing = routeModel(routes.current(), context.model, conversationId, id);
+    if (routing.kind === 'unknown-model') return undefined;
+    const request = {
+      conversationId,
+      assignedShardId: excluded[0],
+      promptBlocks: [],
+      promptTokens: context.estimatedTokens,
+      priority: 'standard' as const,
+      purpose: 'migration' as const,
+      excludedShardIds: excluded.filter((shardId) => shardId !== ''),
+    };
+    const nowMs = clock.nowMs();
+    for (const pools of [[routing.pool], routing.fallbackPools]) {
+      if (pools.length === 0) continue;
+      const decision = pipeline.decide({ ...request, pools }, shards, nowMs, queues);
+      if (decision.kind === 'placed') return decision.shard;
+    }
+    return undefined;
+  }
+
+  private readyShard(shardId: string): ShardView | undefined {
+    const shard = this.deps.shards.get(shardId);
+    return shard?.state === 'ready' ? shard : undefined;
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}

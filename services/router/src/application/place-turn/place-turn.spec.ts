@@ -1,0 +1,303 @@
+import { DomainError } from '@spillway/errors';
+import {
+  AssignmentView,
+  DEFAULT_PLACEMENT_CONFIG,
+  NO_QUEUES,
+  PlacementPipeline,
+  aDirectory,
+  aShard,
+  seededRandom,
+  type ModelRouteTable,
+  type ShardDirectory,
+} from '../../domain/index.js';
+import type {
+  AssignmentRegistryPort,
+  CompareAndSetAssignment,
+} from '../assignment-registry.port.js';
+import { PlaceTurn, type PlaceTurnCommand } from './place-turn.js';
+
+/** The registry's compare-and-set, in memory: the fake port, shared by router replicas. */
+class InMemoryRegistry implements AssignmentRegistryPort {
+  readonly authority = new AssignmentView();
+  readonly calls: CompareAndSetAssignment[] = [];
+
+  async compareAndSet(request: CompareAndSetAssignment) {
+    this.calls.push(request);
+    return this.authority.compareAndSet(
+      request.conversationId,
+      request.expectedVersion,
+      request.shardId,
+    );
+  }
+}
+
+const routes: ModelRouteTable = { models: { llama: { pools: [{ pool: 'pool-a', weight: 1 }] } } };
+
+function aReplica(
+  shards: ShardDirectory,
+  registry: InMemoryRegistry,
+  table: () => ModelRouteTable = () => routes,
+) {
+  const assignments = new AssignmentView();
+  const placeTurn = new PlaceTurn({
+    pipeline: new PlacementPipeline(DEFAULT_PLACEMENT_CONFIG, seededRandom(9)),
+    shards,
+    assignments,
+    routes: { current: table },
+    registry,
+    clock: { nowMs: () => 1_000 },
+    queues: NO_QUEUES,
+  });
+  return { placeTurn, assignments };
+}
+
+function aCommand(overrides: Partial<PlaceTurnCommand> = {}): PlaceTurnCommand {
+  return {
+    tenantId: 'tenant-1',
+    conversationId: 'c-1',
+    turnId: 't-1',
+    model: 'llama',
+    promptBlocks: [1, 2, 3],
+    promptTokens: 48,
+    priority: 'standard',
+    ...overrides,
+  };
+}
+
+const swamped = { inFlight: 8, running: 8, waiting: 30, ttftMsP50: 300, itlMsP50: 10 };
+
+describe('place turn', () => {
+  it('pins a new conversation through the registry and then keeps it there', async () => {
+    const registry = new InMemoryRegistry();
+    const { placeTurn, assignments } = aReplica(
+      aDirectory(aShard({ id: 'a' }), aShard({ id: 'b' })),
+      registry,
+    );
+
+    const first = await placeTurn.execute(aCommand());
+    const second = await placeTurn.execute(aCommand({ turnId: 't-2' }));
+
+    expect(first).toMatchObject({
+      kind: 'placed',
+      pinned: true,
+      decision: { reason: 'new' },
+      assignment: { version: 1 },
+    });
+    const shardId = first.kind === 'placed' ? first.decision.shard.id : '';
+    expect(second).toMatchObject({
+      kind: 'placed',
+      decision: { reason: 'affinity', shard: { id: shardId } },
+    });
+    expect(registry.calls).toHaveLength(1);
+    expect(assignments.shardOf('c-1')).toBe(shardId);
+  });
+
+  it('re-pins the conversation with compare-and-set when it spills', async () => {
+    const registry = new InMemoryRegistry();
+    registry.authority.compareAndSet('c-1', 0, 'home');
+    const shards = aDirectory(aShard({ id: 'home', load: swamped }), aShard({ id: 'spare' }));
+    const { placeTurn, assignments } = aReplica(shards, registry);
+    assignments.applyRemote({ conversationId: 'c-1', shardId: 'home', version: 1 });
+
+    const result = await placeTurn.execute(aCommand());
+
+    expect(result).toMatchObject({
+      kind: 'placed',
+      pinned: true,
+      decision: { reason: 'spill', shard: { id: 'spare' } },
+    });
+    expect(registry.calls).toEqual([
+      expect.objectContaining({ shardId: 'spare', expectedVersion: 1, reason: 'spill' }),
+    ]);
+    expect(registry.authority.get('c-1')).toMatchObject({ shardId: 'spare', version: 2 });
+  });
+
+  it('two replicas place one conversation on the same shard, and both follow a spill', async () => {
+    const registry = new InMemoryRegistry();
+    const shards = aDirectory(...['a', 'b', 'c', 'd'].map((id) => aShard({ id })));
+    const one = aReplica(shards, registry);
+    const two = aReplica(shards, registry);
+
+    const first = await one.placeTurn.execute(aCommand());
+    // Replica two has not seen the watch update yet: its own choice may differ, the registry decides.
+    const second = await two.placeTurn.execute(aCommand({ turnId: 't-2' }));
+    const home = first.kind === 'placed' ? first.decision.shard.id : '';
+    expect(second).toMatchObject({
+      kind: 'placed',
+      pinned: true,
+      decision: { shard: { id: home } },
+    });
+
+    shards.upsert(aShard({ id: home, load: swamped }));
+    const spilled = await two.placeTurn.execute(aCommand({ turnId: 't-3' }));
+    expect(spilled).toMatchObject({ kind: 'placed', decision: { reason: 'spill' } });
+    const spillShard = spilled.kind === 'placed' ? spilled.decision.shard.id : '';
+
+    // Replica one still believes the old pin; the registry answer moves it along.
+    const after = await one.placeTurn.execute(aCommand({ turnId: 't-4' }));
+    expect(after).toMatchObject({
+      kind: 'placed',
+      pinned: true,
+      decision: { shard: { id: spillShard } },
+    });
+    expect(one.assignments.get('c-1')).toEqual(two.assignments.get('c-1'));
+  });
+
+  it('follows a rollback at once: the next turn migrates to the stable pool', async () => {
+    const registry = new InMemoryRegistry();
+    const shards = aDirectory(
+      aShard({ id: 'canary', pool: 'v2' }),
+      aShard({ id: 'stable', pool: 'v1' }),
+    );
+    let table: ModelRouteTable = {
+      models: {
+        llama: {
+          pools: [
+            { pool: 'v1', weight: 0 },
+            { pool: 'v2', weight: 1 },
+          ],
+        },
+      },
+    };
+    const { placeTurn } = aReplica(shards, registry, () => table);
+    expect(await placeTurn.execute(aCommand())).toMatchObject({
+      decision: { shard: { id: 'canary' } },
+    });
+
+    table = {
+      models: {
+        llama: {
+          pools: [
+            { pool: 'v1', weight: 1 },
+            { pool: 'v2', weight: 0 },
+          ],
+        },
+      },
+    };
+
+    expect(await placeTurn.execute(aCommand({ turnId: 't-2' }))).toMatchObject({
+      kind: 'placed',
+      decision: { reason: 'migration', shard: { id: 'stable' } },
+    });
+  });
+
+  it('falls back to the model other pools when its own has no shard', async () => {
+    const table: ModelRouteTable = {
+      models: {
+        llama: {
+          pools: [
+            { pool: 'empty', weight: 1 },
+            { pool: 'pool-a', weight: 0.000001 },
+          ],
+        },
+      },
+    };
+    const { placeTurn } = aReplica(
+      aDirectory(aShard({ id: 'a' })),
+      new InMemoryRegistry(),
+      () => table,
+    );
+    expect(await placeTurn.execute(aCommand())).toMatchObject({
+      kind: 'placed',
+      decision: { shard: { id: 'a' } },
+    });
+  });
+
+  it('says so for an unknown model and for a model without any ready shard', async () => {
+    const { placeTurn } = aReplica(
+      aDirectory(aShard({ id: 'a', state: 'failed' })),
+      new InMemoryRegistry(),
+    );
+    expect(await placeTurn.execute(aCommand({ model: 'nope' }))).toEqual({
+      kind: 'unknown-model',
+      model: 'nope',
+    });
+    expect(await placeTurn.execute(aCommand())).toMatchObject({
+      kind: 'unplaceable',
+      pools: ['pool-a'],
+    });
+  });
+
+  it('returns the shadow pool when the turn is sampled for it', async () => {
+    const table: ModelRouteTable = {
+      models: {
+        llama: {
+          pools: [{ pool: 'pool-a', weight: 1 }],
+          shadow: { pool: 'pool-shadow', sampleRate: 1 },
+        },
+      },
+    };
+    const { placeTurn } = aReplica(
+      aDirectory(aShard({ id: 'a' })),
+      new InMemoryRegistry(),
+      () => table,
+    );
+    expect(await placeTurn.execute(aCommand())).toMatchObject({
+      kind: 'placed',
+      shadowPool: 'pool-shadow',
+    });
+  });
+
+  it('places without pinning when asked (a stateless turn with no conversation id)', async () => {
+    const registry = new InMemoryRegistry();
+    const { placeTurn } = aReplica(aDirectory(aShard({ id: 'a' })), registry);
+
+    const result = await placeTurn.execute(aCommand({ pin: false }));
+
+    expect(result).toMatchObject({
+      kind: 'placed',
+      pinned: false,
+      unpinnedBecause: 'not-requested',
+    });
+    expect(registry.calls).toHaveLength(0);
+  });
+
+  it('hands back the shard the registry refuses to pin to', async () => {
+    const registry = new InMemoryRegistry();
+    registry.compareAndSet = async () => {
+      throw new DomainError('SHARD.DRAINING', 'shard a is draining');
+    };
+    const { placeTurn } = aReplica(aDirectory(aShard({ id: 'a' })), registry);
+
+    expect(await placeTurn.execute(aCommand())).toMatchObject({
+      kind: 'shard-refused',
+      shardId: 'a',
+      error: { code: 'SHARD.DRAINING' },
+    });
+  });
+
+  it('still places the turn, unpinned, while the registry is unreachable', async () => {
+    const registry = new InMemoryRegistry();
+    registry.compareAndSet = async () => {
+      throw new DomainError('DEPENDENCY.UNAVAILABLE', 'registry unreachable');
+    };
+    const { placeTurn } = aReplica(aDirectory(aShard({ id: 'a' })), registry);
+
+    expect(await placeTurn.execute(aCommand())).toMatchObject({
+      kind: 'placed',
+      pinned: false,
+      unpinnedBecause: 'registry-unavailable',
+      decision: { shard: { id: 'a' }, reason: 'new' },
+    });
+  });
+
+  it('pins in the background when asked, and applies the registry’s answer when it comes', async () => {
+    const registry = new InMemoryRegistry();
+    let answer: (value: unknown) => void = () => undefined;
+    const gate = new Promise((resolve) => (answer = resolve));
+    const compareAndSet = registry.compareAndSet.bind(registry);
+    registry.compareAndSet = async (request) => {
+      await gate;
+      return compareAndSet(request);
+    };
+    const { placeTurn, assignments } = aReplica(aDirectory(aShard({ id: 'a' })), registry);
+
+    const result = await placeTurn.execute(aCommand({ pin: 'background', purpose: 'failover' }));
+
+    expect(result).toMatchObject({ kind: 'placed', pinned: false, unpinnedBecause: 'pinning' });
+    expect(assignments.get('c-1')).toBeUndefined();
+    answer(undefined);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(assignments.get('c-1')).toMatchObject({ shardId: 'a', version: 1 });
+  });
+});

@@ -1,0 +1,25 @@
+import type { PlacementReason } from '../domain/index.js';
+
+export type RefusalCode = 'DEADLINE.UNMEETABLE' | 'ADMISSION.SHED';
+export type FailoverPhase = 'before-first-token' | 'mid-stream';
+export type ShadowResult = 'match' | 'mismatch' | 'error' | 'skipped';
+
+/** What the router counts (OpenTelemetry instruments behind it). */
+export interface RouterMetrics {
+  placed(reason: PlacementReason): void;
+  failedOver(phase: FailoverPhase): void;
+  /** A failed-over turn's next token: milliseconds from noticing the failure to it. */
+  resumed(phase: FailoverPhase, ms: number): void;
+  refused(code: RefusalCode, reason: string): void;
+  shadowCompared(result: ShadowResult): void;
+  turnFinished(outcome: 'completed' | 'cancelled' | 'failed', ttftMs: number | undefined): void;
+}
+
+export const NO_METRICS: RouterMetrics = {
+  placed: () => undefined,
+  failedOver: () => undefined,
+  resumed: () => undefined,
+  refused: () => undefined,
+  shadowCompared: () => undefined,
+  turnFinished: () => undefined,
+};

@@ -1,0 +1,54 @@
+import { ConfigError } from '@spillway/config';
+import { loadRouterConfig, logLevels, tierPolicies } from './config.js';
+
+describe('router config', () => {
+  it('has defaults for a development machine', () => {
+    const config = loadRouterConfig({});
+    expect(config).toMatchObject({
+      GRPC_PORT: 50051,
+      REGISTRY_ADDRESS: '127.0.0.1:50070',
+      PLACEMENT_FILTERS: ['healthy', 'pool', 'has-headroom', 'same-zone-first'],
+      PLACEMENT_SCORERS: { 'prefix-overlap': 3, 'least-load': 2, headroom: 1, zone: 1 },
+      PLACEMENT_PICKER: { kind: 'max-score' },
+      PLACEMENT_CANDIDATES: { mode: 'sampled', prefixHolders: 8, randomSamples: 8 },
+    });
+    expect(config.KAFKA_BROKERS).toBeUndefined();
+    expect(logLevels(config)).toEqual(['error', 'warn', 'log']);
+  });
+
+  it('reads placement weights, the picker, tier budgets and brokers', () => {
+    const config = loadRouterConfig({
+      PLACEMENT_SCORERS: 'affinity=1, prefix-overlap=4',
+      PLACEMENT_PICKER: 'power-of-two:4',
+      PLACEMENT_CANDIDATES: 'all',
+      TIER_TTFT_BUDGETS_MS: 'standard=750',
+      KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19093',
+    });
+    expect(config.PLACEMENT_SCORERS).toEqual({ affinity: 1, 'prefix-overlap': 4 });
+    expect(config.PLACEMENT_PICKER).toEqual({ kind: 'power-of-two', topK: 4 });
+    expect(config.PLACEMENT_CANDIDATES).toEqual({ mode: 'all' });
+    expect(tierPolicies(config).standard.defaultTtftBudgetMs).toBe(750);
+    expect(tierPolicies(config).batch.defaultTtftBudgetMs).toBe(30_000);
+    expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:19092', '127.0.0.1:19093']);
+  });
+
+  it('names each bad variable', () => {
+    const load = () =>
+      loadRouterConfig({
+        PLACEMENT_SCORERS: 'nearest=1',
+        PLACEMENT_FILTERS: 'healthy,fastest',
+        REGISTRY_ADDRESS: 'registry',
+        DIRECTORY_SAMPLE_EVERY: '6',
+        MODEL_ROUTES: '{}',
+        MODEL_ROUTES_FILE: '/tmp/x.json',
+      });
+    expect(load).toThrow(ConfigError);
+    try {
+      load();
+    } catch (error) {
+      const message = (error as Error).message;
+      for (const variable of ['PLACEMENT_SCORERS', 'PLACEMENT_FILTERS', 'REGISTRY_ADDRESS'])
+        expect(message).toContain(variable);
+    }
+  });
+});

@@ -1,0 +1,240 @@
+import { env, loadConfig, z } from '@spillway/config';
+import { TOPIC_NAMES } from '@spillway/messaging';
+import {
+  DEFAULT_PLACEMENT_CONFIG,
+  DEFAULT_TIER_POLICIES,
+  type CandidateSelection,
+  type FilterName,
+  type PickerConfig,
+  type PriorityTier,
+  type ScorerName,
+  type TierPolicies,
+} from './domain/index.js';
+
+const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50070');
+const positiveMs = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+const FILTERS: readonly FilterName[] = [
+  'healthy',
+  'pool',
+  'has-headroom',
+  'same-zone-first',
+  'fits-latency-budget',
+];
+const SCORERS: readonly ScorerName[] = [
+  'affinity',
+  'prefix-overlap',
+  'least-load',
+  'headroom',
+  'zone',
+];
+const TIERS: readonly PriorityTier[] = ['critical', 'high', 'standard', 'low', 'batch'];
+
+/** `name=value,name=value` with names from `names` and non-negative numbers. */
+function weights<N extends string>(names: readonly N[], fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((value, context) => {
+      const out: Partial<Record<N, number>> = {};
+      for (const entry of value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)) {
+        const [name = '', raw = ''] = entry.split('=', 2).map((part) => part.trim());
+        const number = Number(raw);
+        if (!(names as readonly string[]).includes(name) || raw === '' || !(number >= 0)) {
+          context.addIssue({
+            code: 'custom',
+            message: `"${entry}": expected name=number with a name from ${names.join(', ')}`,
+          });
+          return z.NEVER;
+        }
+        out[name as N] = number;
+      }
+      return out;
+    });
+}
+
+function pairs(record: Readonly<Partial<Record<string, number>>>): string {
+  return Object.entries(record)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(',');
+}
+
+const filterList = z
+  .string()
+  .default(DEFAULT_PLACEMENT_CONFIG.filters.join(','))
+  .transform((value, context) => {
+    const names = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
+    const unknown = names.filter((name) => !(FILTERS as readonly string[]).includes(name));
+    if (unknown.length > 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `unknown filter(s) ${unknown.join(', ')}; known: ${FILTERS.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    return names as FilterName[];
+  });
+
+const picker = z
+  .string()
+  .default('max-score')
+  .transform((value, context): PickerConfig => {
+    const [kind, topK] = value.split(':', 2);
+    if (kind === 'max-score') return { kind: 'max-score' };
+    if (kind === 'weighted-random') return { kind: 'weighted-random' };
+    if (kind === 'power-of-two' && (topK === undefined || /^\d+$/.test(topK)))
+      return { kind: 'power-of-two', topK: Number(topK ?? 0) };
+    context.addIssue({
+      code: 'custom',
+      message: 'expected max-score, weighted-random or power-of-two[:topK]',
+    });
+    return z.NEVER;
+  });
+
+const candidates = z
+  .string()
+  .default('sampled:8:8')
+  .transform((value, context): CandidateSelection => {
+    if (value === 'all') return { mode: 'all' };
+    const match = /^sampled:(\d+):(\d+)$/.exec(value);
+    if (match) {
+      return {
+        mode: 'sampled',
+        prefixHolders: Number(match[1]),
+        randomSamples: Number(match[2]),
+      };
+    }
+    context.addIssue({
+      code: 'custom',
+      message: 'expected all or sampled:<prefix holders>:<random samples>, e.g. sampled:8:8',
+    });
+    return z.NEVER;
+  });
+
+export const routerConfigSchema = z
+  .object({
+    GRPC_HOST: z.string().min(1).default('127.0.0.1'),
+    /** 0: any free port (the ready line says which). */
+    GRPC_PORT: env.port(50051),
+    /** The shard registry (shard-metadata). */
+    REGISTRY_ADDRESS: hostPort.default('127.0.0.1:50070'),
+    REGISTRY_DEADLINE_MS: positiveMs(2_000),
+    /** How long start-up waits for the registry's first snapshots before serving anyway. */
+    REGISTRY_WAIT_MS: env.durationMs(10_000),
+    WATCH_BACKOFF_INITIAL_MS: positiveMs(100),
+    WATCH_BACKOFF_MAX_MS: positiveMs(5_000),
+    /** Unset: no usage records on Kafka. */
+    KAFKA_BROKERS: z
+      .string()
+      .optional()
+      .transform((value) =>
+        value === undefined || value.trim() === ''
+          ? undefined
+          : value
+              .split(',')
+              .map((part) => part.trim())
+              .filter(Boolean),
+      )
+      .pipe(z.array(hostPort).min(1).optional()),
+    REQUESTS_TOPIC: z.string().min(1).default(TOPIC_NAMES.requests),
+    /** Partitions if the router has to create REQUESTS_TOPIC. */
+    REQUESTS_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(6),
+    /** conversation-state's ConversationStore; unset: history in this process (one replica only). */
+    CONVERSATION_STORE_ADDRESS: hostPort.optional(),
+    CONVERSATION_STORE_DEADLINE_MS: positiveMs(5_000),
+    /** Prompt budget for the context of a turn (shards' tokens). */
+    CONTEXT_TOKEN_BUDGET: z.coerce.number().int().min(1).max(10_000_000).default(120_000),
+    /** The model route table as JSON: {"models":{"<model>":{"pools":[{"pool":"…","weight":1}],"shadow":{"pool":"…","sampleRate":0.1}}}}. */
+    MODEL_ROUTES: z.string().min(1).optional(),
+    /** The same table in a file, re-read on SIGHUP (a rollback: edit, then kill -HUP). */
+    MODEL_ROUTES_FILE: z.string().min(1).optional(),
+    /** This router's zone: shards there are preferred. */
+    ZONE: z.string().min(1).optional(),
+    PLACEMENT_FILTERS: filterList,
+    PLACEMENT_SCORERS: weights(SCORERS, pairs(DEFAULT_PLACEMENT_CONFIG.scorers)),
+    PLACEMENT_PICKER: picker,
+    PLACEMENT_CANDIDATES: candidates,
+    /** Index one recent prefix block in this many (a power of two; 1 is exact). */
+    DIRECTORY_SAMPLE_EVERY: z.coerce.number().int().min(1).max(1_024).default(1),
+    /** Typical reply length the latency model assumes a turn holds its slot for. */
+    EXPECTED_OUTPUT_TOKENS: z.coerce.number().int().min(1).default(256),
+    /** Prefill throughput the latency model assumes for a shard (tokens/s, wall clock). */
+    PREFILL_TOKENS_PER_SECOND: z.coerce.number().positive().default(10_000),
+    /** Default time-to-first-token budget per priority tier. */
+    TIER_TTFT_BUDGETS_MS: weights(
+      TIERS,
+      pairs(
+        Object.fromEntries(
+          TIERS.map((tier) => [tier, DEFAULT_TIER_POLICIES[tier].defaultTtftBudgetMs]),
+        ),
+      ),
+    ),
+    /** Turns that may wait in the router's queue for one shard. */
+    QUEUE_CAPACITY_PER_SHARD: z.coerce.number().int().min(1).default(64),
+    ADMISSION_SWEEP_INTERVAL_MS: positiveMs(50),
+    MAX_FAILOVERS_PER_TURN: z.coerce.number().int().min(0).max(16).default(3),
+    /** A stream silent this long is given up and the turn moves on; 0: never. */
+    STREAM_STALL_TIMEOUT_MS: env.durationMs(30_000),
+    GENERATE_DEADLINE_MS: positiveMs(600_000),
+    /** A shard that just failed a turn is left out of placements this long. */
+    SUSPECT_SHARD_MS: env.durationMs(2_000),
+    SHADOW_TIMEOUT_MS: positiveMs(120_000),
+    /** Seed of placement's random choices; unset: from the clock. */
+    RANDOM_SEED: z.coerce.number().int().optional(),
+    SHUTDOWN_GRACE_MS: env.durationMs(5_000),
+    /** debug adds a line per placement and refusal. */
+    LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+    /** Read by @spillway/telemetry/register; validated here so a typo names the variable. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  })
+  .superRefine((config, context) => {
+    if (config.MODEL_ROUTES !== undefined && config.MODEL_ROUTES_FILE !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['MODEL_ROUTES_FILE'],
+        message: 'set MODEL_ROUTES or MODEL_ROUTES_FILE, not both',
+      });
+    }
+    const every = config.DIRECTORY_SAMPLE_EVERY;
+    if ((every & (every - 1)) !== 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['DIRECTORY_SAMPLE_EVERY'],
+        message: 'must be a power of two',
+      });
+    }
+  });
+
+export type RouterConfig = z.infer<typeof routerConfigSchema>;
+/** What startRouter accepts: variable names to values, defaults filled in. */
+export type RouterConfigInput = z.input<typeof routerConfigSchema>;
+
+export function loadRouterConfig(environment: NodeJS.ProcessEnv = process.env): RouterConfig {
+  return loadConfig('router', routerConfigSchema, environment);
+}
+
+/** Tier policies with the configured default budgets. */
+export function tierPolicies(config: RouterConfig): TierPolicies {
+  const budgets = config.TIER_TTFT_BUDGETS_MS;
+  return Object.fromEntries(
+    TIERS.map((tier) => [
+      tier,
+      {
+        ...DEFAULT_TIER_POLICIES[tier],
+        defaultTtftBudgetMs: budgets[tier] ?? DEFAULT_TIER_POLICIES[tier].defaultTtftBudgetMs,
+      },
+    ]),
+  ) as unknown as TierPolicies;
+}
+
+/** Nest log levels for LOG_LEVEL: that level and every more severe one. */
+export function logLevels(config: RouterConfig): ('error' | 'warn' | 'log' | 'debug')[] {
+  const order = ['error', 'warn', 'log', 'debug'] as const;
+  return order.slice(0, order.indexOf(config.LOG_LEVEL) + 1);
+}

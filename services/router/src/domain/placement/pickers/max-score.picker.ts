@@ -1,0 +1,35 @@
+import { hash53 } from '../../prefix/hash53.js';
+import type { PlacementContext, Picker, ScoredShard } from '../policy.js';
+
+const TIE = 1e-9;
+
+/**
+ * The highest score. Ties go to the shard with the highest rendezvous hash of (conversation, shard):
+ * deterministic for a conversation, yet spread across conversations, so a plane of idle shards does
+ * not send every new conversation to the same one.
+ */
+export const maxScorePicker: Picker = {
+  name: 'max-score',
+  pick: (scored, context) => {
+    let best: ScoredShard | undefined;
+    let bestRank = -1;
+    for (const candidate of scored) {
+      if (best === undefined || candidate.score > best.score + TIE) {
+        best = candidate;
+        bestRank = -1;
+      } else if (candidate.score >= best.score - TIE) {
+        if (bestRank < 0) bestRank = rendezvous(best, context);
+        const rank = rendezvous(candidate, context);
+        if (rank > bestRank || (rank === bestRank && candidate.shard.id < best.shard.id)) {
+          best = candidate;
+          bestRank = rank;
+        }
+      }
+    }
+    return best;
+  },
+};
+
+function rendezvous(candidate: ScoredShard, context: PlacementContext): number {
+  return hash53(candidate.shard.id, hash53(context.request.conversationId));
+}

@@ -1,0 +1,343 @@
+import { seededRandom } from '../random.js';
+import { aDirectory, aRequest, aShard, type ShardSpec } from '../testing/factories.js';
+import { DEFAULT_PLACEMENT_CONFIG, type PlacementConfig } from './placement-config.js';
+import { PlacementPipeline } from './placement-pipeline.js';
+import type { PlacementDecision } from './placement-decision.js';
+
+const capacity = { maxInFlight: 4, kvCapacityTokens: 1_000_000, prefillTokensPerSecond: 10_000 };
+const shard = (spec: ShardSpec) => aShard({ capacity, ...spec });
+// Both slots busy and a queue: well past a 2 s budget (about 5 × 1.2 s / 4 slots of waiting).
+const swamped = { inFlight: 4, running: 4, waiting: 12, ttftMsP50: 200, itlMsP50: 4 };
+
+function pipeline(overrides: Partial<PlacementConfig> = {}): PlacementPipeline {
+  return new PlacementPipeline({ ...DEFAULT_PLACEMENT_CONFIG, ...overrides }, seededRandom(1));
+}
+
+function placed(decision: PlacementDecision) {
+  if (decision.kind !== 'placed') throw new Error(`expected a placement, got ${decision.kind}`);
+  return decision;
+}
+
+describe('placement pipeline', () => {
+  const conversation = [101, 102, 103, 104, 105, 106];
+
+  describe('given a conversation pinned to a healthy shard', () => {
+    it('keeps the turn there (affinity) while it fits the budget, even if another shard is idler', () => {
+      const shards = aDirectory(
+        shard({ id: 'home', blocks: conversation, load: { inFlight: 2, running: 2 } }),
+        shard({ id: 'idle' }),
+      );
+
+      const decision = placed(
+        pipeline().decide(
+          aRequest({ assignedShardId: 'home', promptBlocks: conversation }),
+          shards,
+          0,
+        ),
+      );
+
+      expect(decision.reason).toBe('affinity');
+      expect(decision.shard.id).toBe('home');
+      expect(decision.previousShardId).toBeUndefined();
+    });
+
+    it('spills to another shard when its own would break the budget and the other would not', () => {
+      const shards = aDirectory(
+        shard({ id: 'home', blocks: conversation, load: swamped }),
+        shard({ id: 'spare' }),
+      );
+
+      const decision = placed(
+        pipeline().decide(
+          aRequest({ assignedShardId: 'home', promptBlocks: conversation }),
+          shards,
+          0,
+        ),
+      );
+
+      expect(decision).toMatchObject({ reason: 'spill', previousShardId: 'home' });
+      expect(decision.shard.id).toBe('spare');
+      expect(decision.scores.predicted.ttftMs).toBeLessThanOrEqual(decision.scores.budgetMs);
+    });
+
+    it('spills to the shard that holds more of the prompt, in the caller zone first', () => {
+      const shards = aDirectory(
+        shard({ id: 'home', zone: 'east', blocks: conversation, load: swamped }),
+        shard({ id: 'far-warm', zone: 'west', blocks: conversation.slice(0, 5) }),
+        shard({ id: 'near-cold', zone: 'east' }),
+        shard({ id: 'near-warm', zone: 'east', blocks: conversation.slice(0, 4) }),
+      );
+
+      const decision = placed(
+        pipeline().decide(
+          aRequest({ assignedShardId: 'home', promptBlocks: conversation, zone: 'east' }),
+          shards,
+          0,
+        ),
+      );
+
+      expect(decision.reason).toBe('spill');
+      expect(decision.shard.id).toBe('near-warm');
+    });
+
+    it('spills to another zone when no shard in the caller zone would make the budget', () => {
+      const shards = aDirectory(
+        shard({ id: 'home', zone: 'east', load: swamped }),
+        shard({ id: 'near-swamped', zone: 'east', load: swamped }),
+        ...Array.from({ length: 30 }, (_, i) =>
+          shard({ id: `near-${i}`, zone: 'east', load: swamped }),
+        ),
+        shard({ id: 'far', zone: 'west' }),
+      );
+
+      const decision = placed(
+        pipeline().decide(aRequest({ assignedShardId: 'home', zone: 'east' }), shards, 0),
+      );
+
+      expect(decision).toMatchObject({ reason: 'spill', shard: { id: 'far' } });
+    });
+
+    it('stays (affinity) when every other shard would break the budget too', () => {
+      const shards = aDirectory(
+        shard({ id: 'home', blocks: conversation, load: swamped }),
+        shard({ id: 'also-swamped', load: swamped }),
+      );
+
+      const decision = placed(
+        pipeline().decide(
+          aRequest({ assignedShardId: 'home', promptBlocks: conversation }),
+          shards,
+          0,
+        ),
+      );
+
+      expect(decision.reason).toBe('affinity');
+      expect(decision.shard.id).toBe('home');
+    });
+
+    it('does not spill a batch turn: its tier would rather wait than lose its cached prefix', () => {
+      const shards = aDirectory(shard({ id: 'home', load: swamped }), shard({ id: 'spare' }));
+
+      const decision = placed(
+        pipeline().decide(
+          aRequest({ assignedShardId: 'home', priority: 'batch', ttftBudgetMs: 100 }),
+          shards,
+          0,
+        ),
+      );
+
+      expect(decision.reason).toBe('affinity');
+    });
+
+    it('counts the router queue ahead of the turn on that shard in the prediction', () => {
+      const shards = aDirectory(
+        shard({ id: 'home', load: { inFlight: 4, running: 4 } }),
+        shard({ id: 'spare' }),
+      );
+      const request = aRequest({ assignedShardId: 'home', ttftBudgetMs: 1_500 });
+
+      expect(placed(pipeline().decide(request, shards, 0)).reason).toBe('affinity');
+      const queues = { queuedAhead: (id: string) => (id === 'home' ? 10 : 0) };
+      expect(placed(pipeline().decide(request, shards, 0, queues)).reason).toBe('spill');
+    });
+
+    it('uses a tighter budget for a higher tier', () => {
+      const busy = { inFlight: 4, running: 4, waiting: 3, ttftMsP50: 200, itlMsP50: 4 };
+      const shards = aDirectory(shard({ id: 'home', load: busy }), shard({ id: 'spare' }));
+
+      const standard = pipeline().decide(
+        aRequest({ assignedShardId: 'home', priority: 'standard' }),
+        shards,
+        0,
+      );
+      const critical = pipeline().decide(
+        aRequest({ assignedShardId: 'home', priority: 'critical' }),
+        shards,
+        0,
+      );
+
+      expect(placed(standard).reason).toBe('affinity');
+      expect(placed(critical).reason).toBe('spill');
+    });
+  });
+
+  describe('given a conversation whose shard cannot take the turn', () => {
+    it.each([
+      ['failed', 'failover'],
+      ['removed', 'failover'],
+      ['draining', 'migration'],
+      ['starting', 'migration'],
+    ] as const)('moves it off a %s shard (%s)', (state, reason) => {
+      const shards = aDirectory(shard({ id: 'home', state }), shard({ id: 'other' }));
+
+      const decision = placed(pipeline().decide(aRequest({ assignedShardId: 'home' }), shards, 0));
+
+      expect(decision).toMatchObject({ reason, previousShardId: 'home' });
+      expect(decision.shard.id).toBe('other');
+    });
+
+    it('fails over when the shard vanished from the registry', () => {
+      const decision = placed(
+        pipeline().decide(
+          aRequest({ assignedShardId: 'gone' }),
+          aDirectory(shard({ id: 'other' })),
+          0,
+        ),
+      );
+      expect(decision.reason).toBe('failover');
+    });
+
+    it('fails over, never back to it, when the shard failed this turn before the registry noticed', () => {
+      const shards = aDirectory(
+        shard({ id: 'home', blocks: conversation }),
+        shard({ id: 'other' }),
+      );
+
+      const decision = placed(
+        pipeline().decide(
+          aRequest({
+            assignedShardId: 'home',
+            promptBlocks: conversation,
+            excludedShardIds: ['home'],
+          }),
+          shards,
+          0,
+        ),
+      );
+
+      expect(decision).toMatchObject({ reason: 'failover' });
+      expect(decision.shard.id).toBe('other');
+    });
+
+    it('migrates a conversation whose pool no longer serves its model (a rollback)', () => {
+      const shards = aDirectory(
+        shard({ id: 'canary', pool: 'v2' }),
+        shard({ id: 'stable', pool: 'v1' }),
+      );
+
+      const decision = placed(
+        pipeline().decide(aRequest({ assignedShardId: 'canary', pools: ['v1'] }), shards, 0),
+      );
+
+      expect(decision).toMatchObject({ reason: 'migration', previousShardId: 'canary' });
+      expect(decision.shard.id).toBe('stable');
+    });
+
+    it('reports migration when the saga asks, whatever the shard state', () => {
+      const shards = aDirectory(shard({ id: 'home', state: 'failed' }), shard({ id: 'other' }));
+      const request = aRequest({ assignedShardId: 'home', purpose: 'migration' });
+      expect(placed(pipeline().decide(request, shards, 0)).reason).toBe('migration');
+    });
+  });
+
+  describe('given a new conversation', () => {
+    it('places it on the shard already holding its prompt prefix', () => {
+      const shared = [7, 8, 9, 10];
+      const shards = aDirectory(
+        shard({ id: 'cold' }),
+        shard({ id: 'warm', blocks: shared }),
+        shard({ id: 'cold-2' }),
+      );
+
+      const decision = placed(
+        pipeline().decide(aRequest({ promptBlocks: [...shared, 11] }), shards, 0),
+      );
+
+      expect(decision.reason).toBe('new');
+      expect(decision.shard.id).toBe('warm');
+      expect(decision.scores.byScorer['prefix-overlap']).toBe(4 / 5);
+    });
+
+    it('places it on the least loaded shard when no shard holds its prefix', () => {
+      const shards = aDirectory(
+        shard({ id: 'busy', load: { inFlight: 3, running: 3, kvCacheUsage: 0.7 } }),
+        shard({ id: 'quiet', load: { inFlight: 1, running: 1, kvCacheUsage: 0.1 } }),
+      );
+      expect(placed(pipeline().decide(aRequest(), shards, 0)).shard.id).toBe('quiet');
+    });
+
+    it('never places it on an unhealthy shard or outside its pools', () => {
+      const shards = aDirectory(
+        shard({ id: 'failed', state: 'failed' }),
+        shard({ id: 'draining', state: 'draining' }),
+        shard({ id: 'other-pool', pool: 'pool-b' }),
+        shard({ id: 'ok', load: { inFlight: 3, running: 3 } }),
+      );
+      expect(placed(pipeline().decide(aRequest({ pools: ['pool-a'] }), shards, 0)).shard.id).toBe(
+        'ok',
+      );
+    });
+
+    it('prefers the caller zone', () => {
+      const shards = aDirectory(
+        shard({ id: 'west', zone: 'west' }),
+        shard({ id: 'east', zone: 'east', load: { running: 2, inFlight: 2 } }),
+      );
+      expect(placed(pipeline().decide(aRequest({ zone: 'east' }), shards, 0)).shard.id).toBe(
+        'east',
+      );
+    });
+
+    it('is unplaceable when no shard of its pools is ready', () => {
+      const shards = aDirectory(
+        shard({ id: 'failed', state: 'failed' }),
+        shard({ id: 'elsewhere', pool: 'pool-b' }),
+      );
+      expect(pipeline().decide(aRequest({ pools: ['pool-a'] }), shards, 0)).toMatchObject({
+        kind: 'unplaceable',
+        reason: 'no-eligible-shard',
+      });
+    });
+  });
+
+  describe('configuration', () => {
+    it('runs only the configured scorers and reports each one for tracing', () => {
+      const decision = placed(
+        pipeline({ scorers: { 'least-load': 1, affinity: 0 } }).decide(
+          aRequest(),
+          aDirectory(shard({ id: 'a' })),
+          0,
+        ),
+      );
+      expect(Object.keys(decision.scores.byScorer)).toEqual(['least-load']);
+      expect(decision.scores.total).toBe(1);
+      expect(decision.scores.candidates).toBe(1);
+    });
+
+    it('places the same as scoring every shard when the pool is small enough to sample whole', () => {
+      const shardsSpec = Array.from({ length: 12 }, (_, i) =>
+        shard({
+          id: `s${i}`,
+          zone: i % 2 ? 'east' : 'west',
+          load: { running: i % 4, inFlight: i % 4, kvCacheUsage: (i % 5) / 10 },
+        }),
+      );
+      const shards = aDirectory(...shardsSpec);
+      for (let c = 0; c < 20; c++) {
+        const request = aRequest({ conversationId: `c${c}`, zone: c % 2 ? 'east' : 'west' });
+        const sampled = placed(pipeline().decide(request, shards, 0)).shard.id;
+        const exhaustive = placed(
+          pipeline({ candidates: { mode: 'all' } }).decide(request, shards, 0),
+        ).shard.id;
+        expect(sampled).toBe(exhaustive);
+      }
+    });
+
+    it('scores a bounded number of shards in a large pool', () => {
+      const shards = aDirectory(...Array.from({ length: 500 }, (_, i) => shard({ id: `s${i}` })));
+      const decision = placed(pipeline().decide(aRequest(), shards, 0));
+      expect(decision.scores.candidates).toBeLessThanOrEqual(16);
+    });
+
+    it('finds the warm shard through the block index in a large pool', () => {
+      const prompt = [501, 502, 503, 504];
+      const shards = aDirectory(
+        ...Array.from({ length: 500 }, (_, i) => shard({ id: `s${i}`, blocks: [501] })),
+        shard({ id: 'warm', blocks: prompt }),
+      );
+      expect(
+        placed(pipeline().decide(aRequest({ promptBlocks: prompt }), shards, 0)).shard.id,
+      ).toBe('warm');
+    });
+  });
+});

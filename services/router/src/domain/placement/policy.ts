@@ -1,0 +1,47 @@
+import type { LatencyPrediction } from '../spill/latency-model.js';
+import type { PlacementRequest } from './placement-request.js';
+import type { ShardView } from './shard-view.js';
+
+/**
+ * The three kinds of placement policy, after the llm-d inference scheduler's plugins: filters narrow
+ * the candidates, scorers rate each survivor in [0, 1], a picker chooses one from the weighted
+ * totals. Adding a policy is one file implementing one of these, plus its name in
+ * policy-registry.ts so configuration can refer to it.
+ */
+export interface Filter {
+  readonly name: string;
+  filter(shards: readonly ShardView[], context: PlacementContext): readonly ShardView[];
+}
+
+export interface Scorer {
+  readonly name: string;
+  /** In [0, 1]; higher is better. */
+  score(shard: ShardView, context: PlacementContext): number;
+}
+
+export interface ScoredShard {
+  readonly shard: ShardView;
+  /** Weighted mean of the scorers, in [0, 1]. */
+  readonly score: number;
+}
+
+export interface Picker {
+  readonly name: string;
+  pick(scored: readonly ScoredShard[], context: PlacementContext): ScoredShard | undefined;
+}
+
+/**
+ * The turn being placed, plus what is worth computing once per decision and sharing between
+ * policies (the prefix match and the latency prediction per shard, both memoized).
+ */
+export interface PlacementContext {
+  readonly request: PlacementRequest;
+  readonly nowMs: number;
+  /** The turn's TTFT budget after its tier's policy. */
+  readonly budgetMs: number;
+  /** The request's pools as a set; empty means any pool. */
+  readonly pools: ReadonlySet<string>;
+  /** How many of the prompt's leading blocks the shard recently served. */
+  prefixBlocksOn(shard: ShardView): number;
+  predictedLatency(shard: ShardView): LatencyPrediction;
+}

@@ -1,0 +1,62 @@
+import { aShard } from '../testing/factories.js';
+import {
+  DEFAULT_LATENCY_MODEL,
+  drainRatePerSecond,
+  predictLatency,
+  shardConcurrency,
+  turnServiceMs,
+  type LatencyModelConfig,
+} from './latency-model.js';
+
+const config: LatencyModelConfig = {
+  ...DEFAULT_LATENCY_MODEL,
+  expectedOutputTokens: 100,
+  tokensPerBlock: 16,
+  defaultPrefillTokensPerSecond: 8_000,
+};
+const capacity = { maxInFlight: 4, kvCapacityTokens: 1 };
+const turn = { promptTokens: 1_600, cachedBlocks: 0, queuedAhead: 0 };
+
+describe('latency model', () => {
+  it('predicts no queue wait on a shard with a free slot, only the prefill', () => {
+    const predicted = predictLatency(aShard({ capacity, load: { inFlight: 3 } }), turn, config);
+    expect(predicted).toEqual({ queueWaitMs: 0, prefillMs: 200, ttftMs: 200 });
+  });
+
+  it('prefills only what the shard has not cached', () => {
+    const predicted = predictLatency(aShard({ capacity }), { ...turn, cachedBlocks: 75 }, config);
+    expect(predicted.prefillMs).toBe(50);
+  });
+
+  it('uses the shard prefill throughput when its profile states one', () => {
+    const fast = aShard({ capacity: { ...capacity, prefillTokensPerSecond: 16_000 } });
+    expect(predictLatency(fast, turn, config).prefillMs).toBe(100);
+  });
+
+  it('waits for slot releases when the shard is full: one service time per slot per turn ahead', () => {
+    // Service time: 300 ms TTFT + 100 tokens × 7 ms = 1,000 ms; 4 slots release one every 250 ms.
+    const full = aShard({
+      capacity,
+      load: { inFlight: 4, running: 4, ttftMsP50: 300, itlMsP50: 7 },
+    });
+    expect(turnServiceMs(full, config)).toBe(1_000);
+    expect(predictLatency(full, turn, config).queueWaitMs).toBe(250);
+    expect(predictLatency(full, { ...turn, queuedAhead: 3 }, config).queueWaitMs).toBe(1_000);
+  });
+
+  it('counts the engine queue, and a KV-bound engine drains at the batch it actually runs', () => {
+    const kvBound = aShard({
+      capacity,
+      load: { inFlight: 4, running: 2, waiting: 2, ttftMsP50: 300, itlMsP50: 7 },
+    });
+    expect(shardConcurrency(kvBound)).toBe(2);
+    // Four in the system, two running: three releases at 2 per 1,000 ms.
+    expect(predictLatency(kvBound, turn, config).queueWaitMs).toBe(1_500);
+    expect(drainRatePerSecond(kvBound, config)).toBe(2);
+  });
+
+  it('falls back to defaults for a shard that has not reported latencies yet', () => {
+    const cold = aShard({ capacity });
+    expect(turnServiceMs(cold, config)).toBe(config.defaultTtftMs + config.defaultItlMs * 100);
+  });
+});

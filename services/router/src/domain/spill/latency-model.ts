@@ -1,0 +1,87 @@
+import type { ShardView } from '../placement/shard-view.js';
+import { cachedPrefixTokens, VLLM_BLOCK_TOKENS } from '../prefix/prefix-blocks.js';
+
+/**
+ * How long a turn would wait for its first token on a shard, from the shard's last load report.
+ *
+ * The shard serves `concurrency` turns at once and each holds its slot for about one turn's service
+ * time (recent TTFT plus a typical reply at the recent inter-token latency). A turn starts at once
+ * if a slot is free; otherwise it waits for enough slot releases to reach it. Then it prefills the
+ * tokens the shard does not have cached. Rough on purpose: it runs for every turn and only has to
+ * tell "fits the budget" from "clearly does not".
+ */
+export interface LatencyModelConfig {
+  /** Typical reply length: how long a turn keeps its slot after the first token. */
+  readonly expectedOutputTokens: number;
+  /** Used until a shard reports latencies of its own. */
+  readonly defaultTtftMs: number;
+  readonly defaultItlMs: number;
+  readonly defaultPrefillTokensPerSecond: number;
+  /** Tokens per prefix block, to turn matched blocks into cached tokens (16 like vLLM and gpu-sim). */
+  readonly tokensPerBlock: number;
+}
+
+export const DEFAULT_LATENCY_MODEL: LatencyModelConfig = {
+  expectedOutputTokens: 256,
+  defaultTtftMs: 200,
+  defaultItlMs: 20,
+  defaultPrefillTokensPerSecond: 10_000,
+  tokensPerBlock: VLLM_BLOCK_TOKENS,
+};
+
+export interface TurnShape {
+  readonly promptTokens: number;
+  /** Leading prompt blocks the shard has cached. */
+  readonly cachedBlocks: number;
+  /** Turns already waiting in the router's own queue for this shard that would go first. */
+  readonly queuedAhead: number;
+}
+
+export interface LatencyPrediction {
+  readonly queueWaitMs: number;
+  readonly prefillMs: number;
+  readonly ttftMs: number;
+}
+
+/** Milliseconds one turn keeps a slot busy. */
+export function turnServiceMs(shard: ShardView, config: LatencyModelConfig): number {
+  const ttft = shard.load.ttftMsP50 > 0 ? shard.load.ttftMsP50 : config.defaultTtftMs;
+  const itl = shard.load.itlMsP50 > 0 ? shard.load.itlMsP50 : config.defaultItlMs;
+  return Math.max(1, ttft + itl * config.expectedOutputTokens);
+}
+
+/**
+ * Turns the shard runs at once: its admission bound, or what it is actually running when the
+ * engine itself queues (KV-bound engines run fewer than the bound).
+ */
+export function shardConcurrency(shard: ShardView): number {
+  const slots = Math.max(1, shard.capacity.maxInFlight);
+  const { running, waiting } = shard.load;
+  return waiting > 0 && running > 0 ? Math.min(slots, running) : slots;
+}
+
+/** Turns per second the shard starts when it is saturated. */
+export function drainRatePerSecond(shard: ShardView, config: LatencyModelConfig): number {
+  return (shardConcurrency(shard) * 1_000) / turnServiceMs(shard, config);
+}
+
+export function predictLatency(
+  shard: ShardView,
+  turn: TurnShape,
+  config: LatencyModelConfig,
+): LatencyPrediction {
+  const concurrency = shardConcurrency(shard);
+  const { inFlight, running, waiting } = shard.load;
+  const inSystem = Math.max(inFlight, running + waiting) + turn.queuedAhead;
+  const releasesNeeded = inSystem - concurrency + 1;
+  const queueWaitMs =
+    releasesNeeded > 0 ? (releasesNeeded * turnServiceMs(shard, config)) / concurrency : 0;
+  const cachedTokens = cachedPrefixTokens(
+    turn.cachedBlocks,
+    turn.promptTokens,
+    config.tokensPerBlock,
+  );
+  const rate = shard.capacity.prefillTokensPerSecond ?? config.defaultPrefillTokensPerSecond;
+  const prefillMs = ((turn.promptTokens - cachedTokens) * 1_000) / Math.max(1, rate);
+  return { queueWaitMs, prefillMs, ttftMs: queueWaitMs + prefillMs };
+}

@@ -1,0 +1,271 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { chat } from '@spillway/contracts';
+import { createGrpcServer } from '@spillway/grpc';
+import { createKafkaMessaging } from '@spillway/messaging';
+import {
+  CloseConversation,
+  Converse,
+  GetConversation,
+  ListConversations,
+  ListModels,
+  NO_USAGE_PUBLISHER,
+  OpenAttempts,
+  PlaceTurn,
+  ShadowTurns,
+  ShardLifecycleObservers,
+  StartConversation,
+  SuspectShards,
+  TurnAdmission,
+  TurnRunner,
+  type ConversationPort,
+  type ShardLifecycleObserver,
+} from './application/index.js';
+import {
+  ModelRoutesSource,
+  type ModelRoutesOrigin,
+} from './adapters/config/model-routes.source.js';
+import { GrpcConversationStore } from './adapters/conversation/grpc-conversation.store.js';
+import { InMemoryConversationStore } from './adapters/conversation/in-memory-conversation.store.js';
+import { ChatGrpcController } from './adapters/grpc/chat.grpc.controller.js';
+import { InferenceClientPool } from './adapters/inference/inference-client-pool.js';
+import { DeferredUsagePublisher } from './adapters/kafka/deferred-usage.publisher.js';
+import { createMigrationSaga } from './adapters/migration/migration-saga.js';
+import { OtelRouterMetrics } from './adapters/metrics/otel-router-metrics.js';
+import { SimulatorPromptEncoder } from './adapters/prefix/simulator-prompt.encoder.js';
+import { AssignmentWatchConsumer } from './adapters/registry/assignment-watch.consumer.js';
+import { GrpcAssignmentRegistry } from './adapters/registry/grpc-assignment-registry.js';
+import { createRegistryClient } from './adapters/registry/registry-client.js';
+import { ShardWatchConsumer } from './adapters/registry/shard-watch.consumer.js';
+import { WatchLoop } from './adapters/registry/watch-loop.js';
+import { nestLog } from './adapters/system/nest-log.js';
+import { systemClock, systemTimer, uuidIds } from './adapters/system/system-ports.js';
+import { tierPolicies, type RouterConfig } from './config.js';
+import {
+  AssignmentView,
+  buildPlacementPipeline,
+  DEFAULT_LATENCY_MODEL,
+  seededRandom,
+  ShardDirectory,
+  ShardQueues,
+  type LatencyModelConfig,
+  type PlacementConfig,
+} from './domain/index.js';
+import { RouterLifecycle, RouterRuntime } from './router.runtime.js';
+
+/** Composition root: which adapter implements which port, and nothing else. */
+@Module({})
+export class RouterModule {
+  static forConfig(config: RouterConfig): DynamicModule {
+    return { module: RouterModule, providers: providers(config) };
+  }
+}
+
+function providers(config: RouterConfig): Provider[] {
+  return [{ provide: RouterRuntime, useFactory: () => compose(config) }, RouterLifecycle];
+}
+
+function modelRoutesOrigin(config: RouterConfig): ModelRoutesOrigin {
+  if (config.MODEL_ROUTES !== undefined) return { kind: 'inline', json: config.MODEL_ROUTES };
+  if (config.MODEL_ROUTES_FILE !== undefined)
+    return { kind: 'file', path: config.MODEL_ROUTES_FILE };
+  return { kind: 'derived' };
+}
+
+function compose(config: RouterConfig): RouterRuntime {
+  const log = nestLog('router');
+  const clock = systemClock;
+  const timer = systemTimer;
+  const ids = uuidIds;
+  const latency: LatencyModelConfig = {
+    ...DEFAULT_LATENCY_MODEL,
+    expectedOutputTokens: config.EXPECTED_OUTPUT_TOKENS,
+    defaultPrefillTokensPerSecond: config.PREFILL_TOKENS_PER_SECOND,
+  };
+  const placement: PlacementConfig = {
+    filters: config.PLACEMENT_FILTERS,
+    scorers: config.PLACEMENT_SCORERS,
+    picker: config.PLACEMENT_PICKER,
+    candidates: config.PLACEMENT_CANDIDATES,
+    latency,
+    tiers: tierPolicies(config),
+  };
+  const pipeline = buildPlacementPipeline(
+    placement,
+    seededRandom(config.RANDOM_SEED ?? Date.now() % 0x1_0000_0000),
+  );
+  const shards = new ShardDirectory({ sampleEvery: config.DIRECTORY_SAMPLE_EVERY });
+  const assignments = new AssignmentView();
+  const queues = new ShardQueues(config.QUEUE_CAPACITY_PER_SHARD);
+  const routes = new ModelRoutesSource(modelRoutesOrigin(config), shards, log);
+  routes.load();
+
+  const attempts = new OpenAttempts();
+  const metrics = new OtelRouterMetrics();
+  const admission = new TurnAdmission({ shards, queues, clock, latency, metrics });
+  metrics.observe(admission);
+  const suspects = new SuspectShards(clock, config.SUSPECT_SHARD_MS);
+  const inference = new InferenceClientPool({ generateDeadlineMs: config.GENERATE_DEADLINE_MS });
+  const registryClient = createRegistryClient(config.REGISTRY_ADDRESS, config.REGISTRY_DEADLINE_MS);
+  const placeTurn = new PlaceTurn({
+    pipeline,
+    shards,
+    assignments,
+    routes,
+    registry: new GrpcAssignmentRegistry(registryClient),
+    clock,
+    queues,
+  });
+
+  const conversations: ConversationPort & { disconnect?: () => void } =
+    config.CONVERSATION_STORE_ADDRESS === undefined
+      ? new InMemoryConversationStore(clock, ids)
+      : new GrpcConversationStore({
+          address: config.CONVERSATION_STORE_ADDRESS,
+          deadlineMs: config.CONVERSATION_STORE_DEADLINE_MS,
+          contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
+        });
+  const usage =
+    config.KAFKA_BROKERS === undefined
+      ? undefined
+      : new DeferredUsagePublisher({
+          brokers: config.KAFKA_BROKERS,
+          topic: config.REQUESTS_TOPIC,
+          partitions: config.REQUESTS_TOPIC_PARTITIONS,
+          log,
+        });
+
+  // Moves every conversation off a shard that fails or drains (DESIGN.md flow 3); needs the
+  // lifecycle topic and the conversation store, so a router without them runs without it.
+  const migration =
+    config.KAFKA_BROKERS === undefined || config.CONVERSATION_STORE_ADDRESS === undefined
+      ? undefined
+      : createMigrationSaga({
+          registryClient,
+          conversationStore: {
+            address: config.CONVERSATION_STORE_ADDRESS,
+            deadlineMs: config.CONVERSATION_STORE_DEADLINE_MS,
+            contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
+          },
+          messaging: createKafkaMessaging({
+            brokers: config.KAFKA_BROKERS,
+            clientId: 'router-migration',
+            source: '/spillway/router',
+          }),
+          pipeline,
+          shards,
+          routes,
+          queues,
+          clock,
+          log,
+        });
+
+  const encoder = new SimulatorPromptEncoder();
+  const runner = new TurnRunner({
+    placeTurn,
+    admission,
+    inference,
+    encoder,
+    shards,
+    attempts,
+    suspects,
+    clock,
+    timer,
+    metrics,
+    log,
+    settings: {
+      maxFailovers: config.MAX_FAILOVERS_PER_TURN,
+      stallTimeoutMs: config.STREAM_STALL_TIMEOUT_MS,
+    },
+  });
+  const shadows = new ShadowTurns({
+    pipeline,
+    shards,
+    inference,
+    clock,
+    timer,
+    metrics,
+    log,
+    timeoutMs: config.SHADOW_TIMEOUT_MS,
+  });
+  const controller = new ChatGrpcController({
+    startConversation: new StartConversation(conversations, routes, assignments),
+    converse: new Converse({
+      conversations,
+      encoder,
+      runner,
+      shadows,
+      usage: usage ?? NO_USAGE_PUBLISHER,
+      clock,
+      ids,
+      metrics,
+      log,
+      zone: config.ZONE,
+    }),
+    getConversation: new GetConversation(conversations, assignments),
+    listConversations: new ListConversations(conversations, assignments),
+    closeConversation: new CloseConversation(conversations, assignments),
+    listModels: new ListModels(routes, clock.nowMs()),
+  });
+
+  const queueObserver: ShardLifecycleObserver = {
+    shardChanged: ({ shardId, current }) => {
+      if (current !== 'ready') admission.shardLeft(shardId);
+    },
+  };
+  const streamObserver: ShardLifecycleObserver = {
+    shardChanged: ({ shardId, current }) => {
+      if (current === 'failed' || current === 'removed' || current === 'gone') {
+        const cut = attempts.cutShard(shardId, 'shard-failed');
+        if (cut > 0) log.warn('shard failed under open streams; moving them', { shardId, cut });
+      }
+      if (current === 'gone') inference.forgetShard(shardId);
+    },
+  };
+  // The migration saga (issue 5) joins these observers.
+  const observers = new ShardLifecycleObservers([queueObserver, streamObserver, routes]);
+  const watchOptions = {
+    initialBackoffMs: config.WATCH_BACKOFF_INITIAL_MS,
+    maxBackoffMs: config.WATCH_BACKOFF_MAX_MS,
+    log,
+  };
+
+  return new RouterRuntime({
+    grpcServer: createGrpcServer({
+      serviceName: 'router',
+      host: config.GRPC_HOST,
+      port: config.GRPC_PORT,
+      services: [{ definition: chat.ChatServiceDefinition, implementation: controller }],
+      errorLog: {
+        error: (message, fields) => log.error(message, { detail: JSON.stringify(fields) }),
+      },
+    }),
+    shardWatch: new WatchLoop(
+      new ShardWatchConsumer(registryClient, shards, admission, observers, log).consume,
+      { ...watchOptions, name: 'shard' },
+    ),
+    assignmentWatch: new WatchLoop(
+      new AssignmentWatchConsumer(registryClient, assignments, log).consume,
+      { ...watchOptions, name: 'assignment' },
+    ),
+    admission,
+    reloadModelRoutes: () => routes.reload(),
+    // Runs once the shard watch is in sync: the saga places conversations with it.
+    startBackground: () => {
+      usage?.start();
+      migration?.start().catch((error: unknown) => {
+        log.error('migration consumer did not start', { error: String(error) });
+      });
+    },
+    stopBackground: async () => {
+      await migration?.stop();
+      await usage?.stop();
+      inference.close();
+      registryClient.close();
+      conversations.disconnect?.();
+    },
+    log,
+    registryWaitMs: config.REGISTRY_WAIT_MS,
+    sweepIntervalMs: config.ADMISSION_SWEEP_INTERVAL_MS,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+  });
+}

@@ -1,0 +1,37 @@
+import { DataSource } from 'typeorm';
+import { AssignmentEntity } from './assignment.entity.js';
+import { CreateShardRegistry1763830000000 } from './migrations/1763830000000-create-shard-registry.js';
+import { ShardEntity } from './shard.entity.js';
+
+export interface DataSourceOptions {
+  readonly url: string;
+  readonly poolSize: number;
+  readonly connectTimeoutMs: number;
+}
+
+/** The schema comes from migrations, never from `synchronize`. */
+export function createDataSource(options: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    entities: [ShardEntity, AssignmentEntity],
+    migrations: [CreateShardRegistry1763830000000],
+    migrationsTableName: 'shard_metadata_migrations',
+    synchronize: false,
+    poolSize: options.poolSize,
+    connectTimeoutMS: options.connectTimeoutMs,
+    applicationName: 'spillway-shard-metadata',
+  });
+}
+
+/** Connects and brings the schema up to date; several instances starting at once are serialised. */
+export async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
+  const dataSource = await createDataSource(options).initialize();
+  try {
+    await dataSource.runMigrations({ transaction: 'all' });
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  return dataSource;
+}

@@ -1,0 +1,6 @@
+export const CLOCK = Symbol('Clock');
+
+export interface Clock {
+  /** Unix epoch milliseconds. */
+  nowMs(): number;
+}

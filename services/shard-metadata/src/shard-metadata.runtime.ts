@@ -1,0 +1,77 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { GrpcServer } from '@spillway/grpc';
+import type { DataSource } from 'typeorm';
+import type { AssignmentMap } from './application/assignments/assignment-map.js';
+import type { ChangeFeed } from './application/ports/change-feed.port.js';
+import type { ShardRegistry } from './application/registry/shard-registry.js';
+import type { LifecycleEventRelay } from './adapters/messaging/lifecycle-event.relay.js';
+import type { FailureDetectionTimer } from './adapters/scheduling/failure-detection.timer.js';
+
+export interface ShardMetadataParts {
+  readonly dataSource: DataSource;
+  readonly registry: ShardRegistry;
+  readonly assignments: AssignmentMap;
+  readonly relay: LifecycleEventRelay;
+  readonly failureDetection: FailureDetectionTimer;
+  readonly grpcServer: GrpcServer;
+  /** Closed at shutdown so watch streams end at once instead of holding the grace period. */
+  readonly feeds: readonly ChangeFeed<unknown>[];
+  readonly shutdownGraceMs: number;
+}
+
+/**
+ * Start-up and shutdown order in one place: state is loaded before the first call is served, and
+ * at shutdown callers are let go before the state they talk to.
+ */
+export class ShardMetadataRuntime {
+  private readonly logger = new Logger('shard-metadata');
+  private boundPort: number | undefined;
+
+  constructor(private readonly parts: ShardMetadataParts) {}
+
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error('shard-metadata is not listening yet');
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const { registry, assignments, relay, failureDetection, grpcServer } = this.parts;
+    const shards = await registry.load();
+    const pinned = await assignments.load();
+    this.logger.log(`loaded ${shards} shards and ${pinned} assignments`);
+    relay.start();
+    failureDetection.start();
+    this.boundPort = await grpcServer.start();
+  }
+
+  async stop(): Promise<void> {
+    const { registry, relay, failureDetection, grpcServer, dataSource, feeds, shutdownGraceMs } =
+      this.parts;
+    for (const feed of feeds) feed.close();
+    await grpcServer.shutdown(shutdownGraceMs);
+    await failureDetection.stop();
+    await registry.idle();
+    await relay.stop();
+    if (dataSource.isInitialized) await dataSource.destroy();
+  }
+}
+
+/** Hands Nest's lifecycle to the runtime. */
+@Injectable()
+export class ShardMetadataLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(ShardMetadataRuntime) private readonly runtime: ShardMetadataRuntime) {}
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.runtime.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.runtime.stop();
+  }
+}
