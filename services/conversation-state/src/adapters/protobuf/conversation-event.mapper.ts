@@ -1,4 +1,4 @@
-import { common } from '@spillway/contracts';
+import { common, mapping } from '@spillway/contracts';
 import type { ConversationEventProto } from './proto.js';
 import { DomainError } from '@spillway/errors';
 import type {
@@ -6,7 +6,6 @@ import type {
   FinishReason,
   Message,
   Role,
-  Usage,
 } from '../../domain/conversation.events.js';
 
 // The one translation between the domain's events and their protobuf form (storage, Kafka, gRPC).
@@ -124,7 +123,7 @@ export function fromProto(proto: ConversationEventProto, field: string): Convers
           content,
           shardId,
           finishReason: fromProtoFinishReason(finishReason),
-          usage: usage ? fromProtoUsage(usage) : undefined,
+          usage: usage ? mapping.usageFromProto(usage) : undefined,
           failovers,
         },
         occurredAtMs,
@@ -178,84 +177,20 @@ export function fromProtoMessage(message: common.ChatMessage): Message {
 }
 
 export function toProtoRole(role: Role): common.Role {
-  switch (role) {
-    case 'system':
-      return common.Role.ROLE_SYSTEM;
-    case 'user':
-      return common.Role.ROLE_USER;
-    case 'assistant':
-      return common.Role.ROLE_ASSISTANT;
-    case 'tool':
-      return common.Role.ROLE_TOOL;
-    default: {
-      const unhandled: never = role;
-      return unhandled;
-    }
-  }
+  return mapping.roleToProto(role);
 }
 
 /** An unspecified role in a stored or submitted message is read as the user's. */
 export function fromProtoRole(role: common.Role): Role {
-  switch (role) {
-    case common.Role.ROLE_SYSTEM:
-      return 'system';
-    case common.Role.ROLE_ASSISTANT:
-      return 'assistant';
-    case common.Role.ROLE_TOOL:
-      return 'tool';
-    case common.Role.ROLE_USER:
-    case common.Role.ROLE_UNSPECIFIED:
-      return 'user';
-    default: {
-      const unhandled: never = role;
-      return unhandled;
-    }
-  }
+  return mapping.roleFromProto(role) ?? 'user';
 }
 
 export function toProtoFinishReason(reason: FinishReason): common.FinishReason {
-  switch (reason) {
-    case 'unspecified':
-      return common.FinishReason.FINISH_REASON_UNSPECIFIED;
-    case 'stop':
-      return common.FinishReason.FINISH_REASON_STOP;
-    case 'length':
-      return common.FinishReason.FINISH_REASON_LENGTH;
-    case 'cancelled':
-      return common.FinishReason.FINISH_REASON_CANCELLED;
-    case 'error':
-      return common.FinishReason.FINISH_REASON_ERROR;
-    default: {
-      const unhandled: never = reason;
-      return unhandled;
-    }
-  }
+  return reason === 'unspecified'
+    ? common.FinishReason.FINISH_REASON_UNSPECIFIED
+    : mapping.finishReasonToProto(reason);
 }
 
 export function fromProtoFinishReason(reason: common.FinishReason): FinishReason {
-  switch (reason) {
-    case common.FinishReason.FINISH_REASON_UNSPECIFIED:
-      return 'unspecified';
-    case common.FinishReason.FINISH_REASON_STOP:
-      return 'stop';
-    case common.FinishReason.FINISH_REASON_LENGTH:
-      return 'length';
-    case common.FinishReason.FINISH_REASON_CANCELLED:
-      return 'cancelled';
-    case common.FinishReason.FINISH_REASON_ERROR:
-      return 'error';
-    default: {
-      const unhandled: never = reason;
-      return unhandled;
-    }
-  }
-}
-
-function fromProtoUsage(usage: common.Usage): Usage {
-  return {
-    promptTokens: usage.promptTokens,
-    completionTokens: usage.completionTokens,
-    totalTokens: usage.totalTokens,
-    cachedPromptTokens: usage.cachedPromptTokens,
-  };
+  return mapping.finishReasonFromProto(reason) ?? 'unspecified';
 }

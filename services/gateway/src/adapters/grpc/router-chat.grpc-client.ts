@@ -1,4 +1,4 @@
-import { chat, common } from '@spillway/contracts';
+import { chat, mapping, type common } from '@spillway/contracts';
 import { DomainError, isDomainError } from '@spillway/errors';
 import { createGrpcClient, type GrpcClient } from '@spillway/grpc';
 import { conversationNotFound } from '../../application/errors.js';
@@ -11,10 +11,8 @@ import {
 import {
   type ChatMessage,
   type Conversation,
-  type FinishReason,
   type ModelInfo,
   type Role,
-  type SamplingParams,
   type TurnEvent,
 } from '../../domain/chat.js';
 import { type Priority } from '../../domain/tenant.js';
@@ -64,7 +62,7 @@ export class RouterChatClient implements ChatPort {
         tenantId: command.tenantId,
         conversationId: command.conversationId ?? '',
         messages: command.messages.map(toProtoMessage),
-        sampling: toProtoSampling(command.sampling),
+        sampling: mapping.samplingToProto(command.sampling),
         priority: toProtoPriority(command.priority),
         idempotencyKey: command.idempotencyKey ?? '',
         ttftBudgetMs: 0,
@@ -89,13 +87,8 @@ export class RouterChatClient implements ChatPort {
             yield {
               type: 'completed',
               turnId: event.value.turnId,
-              finishReason: toFinishReason(event.value.finishReason),
-              usage: {
-                promptTokens: event.value.usage?.promptTokens ?? 0,
-                completionTokens: event.value.usage?.completionTokens ?? 0,
-                totalTokens: event.value.usage?.totalTokens ?? 0,
-                cachedPromptTokens: event.value.usage?.cachedPromptTokens ?? 0,
-              },
+              finishReason: mapping.finishReasonFromProto(event.value.finishReason) ?? 'stop',
+              usage: mapping.usageFromProto(event.value.usage),
             };
             break;
           default: {
@@ -193,88 +186,17 @@ function toConversation(conversation: chat.Conversation): Conversation {
 }
 
 function toProtoMessage(message: ChatMessage): common.ChatMessage {
-  return { role: toProtoRole(message.role), content: message.content, name: message.name ?? '' };
-}
-
-function toProtoRole(role: Role): common.Role {
-  switch (role) {
-    case 'system':
-      return common.Role.ROLE_SYSTEM;
-    case 'user':
-      return common.Role.ROLE_USER;
-    case 'assistant':
-      return common.Role.ROLE_ASSISTANT;
-    default: {
-      const unhandled: never = role;
-      return unhandled;
-    }
-  }
-}
-
-function fromProtoRole(role: common.Role): Role | undefined {
-  switch (role) {
-    case common.Role.ROLE_SYSTEM:
-      return 'system';
-    case common.Role.ROLE_USER:
-      return 'user';
-    case common.Role.ROLE_ASSISTANT:
-      return 'assistant';
-    // Tool messages are not part of the public API yet; unknown roles are not shown.
-    case common.Role.ROLE_TOOL:
-    case common.Role.ROLE_UNSPECIFIED:
-      return undefined;
-    default: {
-      const unhandled: never = role;
-      return unhandled;
-    }
-  }
-}
-
-function toProtoSampling(sampling: SamplingParams): common.SamplingParams {
   return {
-    temperature: sampling.temperature,
-    topP: sampling.topP,
-    maxTokens: sampling.maxTokens,
-    stop: [...(sampling.stop ?? [])],
-    seed: sampling.seed,
-    presencePenalty: sampling.presencePenalty,
-    frequencyPenalty: sampling.frequencyPenalty,
+    role: mapping.roleToProto(message.role),
+    content: message.content,
+    name: message.name ?? '',
   };
 }
 
-export function toProtoPriority(priority: Priority): common.Priority {
-  switch (priority) {
-    case 'batch':
-      return common.Priority.PRIORITY_BATCH;
-    case 'low':
-      return common.Priority.PRIORITY_LOW;
-    case 'standard':
-      return common.Priority.PRIORITY_STANDARD;
-    case 'high':
-      return common.Priority.PRIORITY_HIGH;
-    case 'critical':
-      return common.Priority.PRIORITY_CRITICAL;
-    default: {
-      const unhandled: never = priority;
-      return unhandled;
-    }
-  }
+/** Tool messages are not part of the public API yet; they and unknown roles are not shown. */
+function fromProtoRole(role: common.Role): Role | undefined {
+  const name = mapping.roleFromProto(role);
+  return name === 'tool' ? undefined : name;
 }
 
-function toFinishReason(reason: common.FinishReason): FinishReason {
-  switch (reason) {
-    case common.FinishReason.FINISH_REASON_LENGTH:
-      return 'length';
-    case common.FinishReason.FINISH_REASON_CANCELLED:
-      return 'cancelled';
-    case common.FinishReason.FINISH_REASON_ERROR:
-      return 'error';
-    case common.FinishReason.FINISH_REASON_STOP:
-    case common.FinishReason.FINISH_REASON_UNSPECIFIED:
-      return 'stop';
-    default: {
-      const unhandled: never = reason;
-      return unhandled;
-    }
-  }
-}
+export const toProtoPriority: (priority: Priority) => common.Priority = mapping.priorityToProto;

@@ -1,11 +1,10 @@
-import { common, type inference } from '@spillway/contracts';
+import { common, mapping, type inference } from '@spillway/contracts';
 import { DomainError } from '@spillway/errors';
-import type { EngineChatMessage, EngineSampling } from '../../application/engine.port.js';
+import type { EngineChatMessage } from '../../application/engine.port.js';
 import type {
   GenerateCommand,
   TurnEvent,
 } from '../../application/generate-turn/generate-turn.use-case.js';
-import type { TurnFinishReason } from '../../domain/finish-reason.js';
 
 /** Translations between the Inference contract and the use cases' terms. */
 
@@ -16,7 +15,7 @@ export function toGenerateCommand(request: inference.GenerateRequest): GenerateC
     tenantId: request.tenantId,
     model: request.model,
     messages: toEngineMessages(request.messages),
-    sampling: toSampling(request.sampling),
+    sampling: mapping.samplingFromProto(request.sampling),
     resumeFromText: request.resumeFromText,
   };
 }
@@ -31,47 +30,15 @@ export function toEngineMessages(messages: readonly common.ChatMessage[]): Engin
 }
 
 function toRole(role: common.Role, index: number): EngineChatMessage['role'] {
-  switch (role) {
-    case common.Role.ROLE_SYSTEM:
-      return 'system';
-    case common.Role.ROLE_USER:
-      return 'user';
-    case common.Role.ROLE_ASSISTANT:
-      return 'assistant';
-    case common.Role.ROLE_TOOL:
-      return 'tool';
-    case common.Role.ROLE_UNSPECIFIED:
-      throw new DomainError(
-        'REQUEST.INVALID',
-        `messages[${index}].role is not set; use ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL`,
-        {
-          details: { field: `messages[${index}].role` },
-        },
-      );
-    default: {
-      const unknownRole: never = role;
-      throw new DomainError(
-        'REQUEST.INVALID',
-        `messages[${index}].role ${String(unknownRole)} is not a known role`,
-        {
-          details: { field: `messages[${index}].role` },
-        },
-      );
-    }
-  }
-}
-
-function toSampling(sampling: common.SamplingParams | undefined): EngineSampling {
-  if (!sampling) return {};
-  const out: { -readonly [K in keyof EngineSampling]: EngineSampling[K] } = {};
-  if (sampling.temperature !== undefined) out.temperature = sampling.temperature;
-  if (sampling.topP !== undefined) out.topP = sampling.topP;
-  if (sampling.maxTokens !== undefined) out.maxTokens = sampling.maxTokens;
-  if (sampling.stop.length > 0) out.stop = sampling.stop;
-  if (sampling.seed !== undefined) out.seed = sampling.seed;
-  if (sampling.presencePenalty !== undefined) out.presencePenalty = sampling.presencePenalty;
-  if (sampling.frequencyPenalty !== undefined) out.frequencyPenalty = sampling.frequencyPenalty;
-  return out;
+  const name = mapping.roleFromProto(role);
+  if (name !== undefined) return name;
+  throw new DomainError(
+    'REQUEST.INVALID',
+    role === common.Role.ROLE_UNSPECIFIED
+      ? `messages[${index}].role is not set; use ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL`
+      : `messages[${index}].role ${String(role)} is not a known role`,
+    { details: { field: `messages[${index}].role` } },
+  );
 }
 
 export function toGenerateResponse(event: TurnEvent): inference.GenerateResponse {
@@ -89,29 +56,15 @@ export function toGenerateResponse(event: TurnEvent): inference.GenerateResponse
       return {
         event: {
           $case: 'completed',
-          value: { finishReason: toFinishReason(event.finishReason), usage: { ...event.usage } },
+          value: {
+            finishReason: mapping.finishReasonToProto(event.finishReason),
+            usage: { ...event.usage },
+          },
         },
       };
     default: {
       const unknownEvent: never = event;
       throw new Error(`unhandled turn event ${JSON.stringify(unknownEvent)}`);
-    }
-  }
-}
-
-function toFinishReason(reason: TurnFinishReason): common.FinishReason {
-  switch (reason) {
-    case 'stop':
-      return common.FinishReason.FINISH_REASON_STOP;
-    case 'length':
-      return common.FinishReason.FINISH_REASON_LENGTH;
-    case 'cancelled':
-      return common.FinishReason.FINISH_REASON_CANCELLED;
-    case 'error':
-      return common.FinishReason.FINISH_REASON_ERROR;
-    default: {
-      const unknownReason: never = reason;
-      return unknownReason;
     }
   }
 }
