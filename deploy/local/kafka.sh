@@ -7,7 +7,8 @@
 #
 # Env: SPILLWAY_CACHE (jars, default ~/.cache/spillway), SPILLWAY_STATE (data,
 # default ~/.cache/spillway/state), KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT
-# (19093), KAFKA_WAIT_TIMEOUT (60), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m).
+# (19093), KAFKA_WAIT_TIMEOUT (60), KAFKA_PROBE_TIMEOUT_MS (10000), KAFKA_HEAP_OPTS
+# (-Xms256m -Xmx512m).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -220,8 +221,9 @@ cmd_wait() {
   resolve
   build_probe
   while :; do
-    # The port check is nearly free; only then pay for a JVM metadata call.
-    if port_open "$PORT" && out="$(probe ready "$BOOTSTRAP" 3000 2>&1)"; then
+    # The port check is nearly free; only then pay for a JVM metadata call. A running broker
+    # answers in milliseconds; the generous timeout is for a JVM starting on a loaded machine.
+    if port_open "$PORT" && out="$(probe ready "$BOOTSTRAP" "${KAFKA_PROBE_TIMEOUT_MS:-10000}" 2>&1)"; then
       say "ready on $BOOTSTRAP ($out)"
       return 0
     fi

@@ -27,7 +27,7 @@ async function startGateway(env: Record<string, string>): Promise<RunningGateway
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 60_000);
     child.stdout.on('data', () => {
       const match = /gateway listening on (http:\/\/\S+)/.exec(output);
       if (match?.[1]) {

@@ -145,6 +145,13 @@ export const routerConfigSchema = z
     REQUESTS_TOPIC: z.string().min(1).default(TOPIC_NAMES.requests),
     /** Partitions if the router has to create REQUESTS_TOPIC. */
     REQUESTS_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(6),
+    /** Where shard-metadata publishes ShardFailed and ShardDraining: the migration saga's input. */
+    SHARD_LIFECYCLE_TOPIC: z.string().min(1).default(TOPIC_NAMES.shardLifecycle),
+    /**
+     * The migration saga's consumer group: one per system (every router replica of it shares the
+     * group), so two systems on one broker never take each other's lifecycle events.
+     */
+    MIGRATION_CONSUMER_GROUP: z.string().min(1).default('spillway-router-migration'),
     /** conversation-state's ConversationStore; unset: history in this process (one replica only). */
     CONVERSATION_STORE_ADDRESS: hostPort.optional(),
     CONVERSATION_STORE_DEADLINE_MS: positiveMs(5_000),
@@ -162,7 +169,10 @@ export const routerConfigSchema = z
     PLACEMENT_CANDIDATES: candidates,
     /** Index one recent prefix block in this many (a power of two; 1 is exact). */
     DIRECTORY_SAMPLE_EVERY: z.coerce.number().int().min(1).max(1_024).default(1),
-    /** Typical reply length the latency model assumes a turn holds its slot for. */
+    /**
+     * Typical reply length the latency model assumes a turn holds its slot for, until it has
+     * learned the real one from finished turns.
+     */
     EXPECTED_OUTPUT_TOKENS: z.coerce.number().int().min(1).default(256),
     /** Prefill throughput the latency model assumes for a shard (tokens/s, wall clock). */
     PREFILL_TOKENS_PER_SECOND: z.coerce.number().positive().default(10_000),
@@ -181,6 +191,8 @@ export const routerConfigSchema = z
     MAX_FAILOVERS_PER_TURN: z.coerce.number().int().min(0).max(16).default(3),
     /** A stream silent this long is given up and the turn moves on; 0: never. */
     STREAM_STALL_TIMEOUT_MS: env.durationMs(30_000),
+    /** A failed-over turn with no other ready shard waits this long for one; 0: fail at once. */
+    FAILOVER_WAIT_FOR_SHARD_MS: env.durationMs(3_000),
     GENERATE_DEADLINE_MS: positiveMs(600_000),
     /** A shard that just failed a turn is left out of placements this long. */
     SUSPECT_SHARD_MS: env.durationMs(2_000),

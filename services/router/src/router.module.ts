@@ -1,16 +1,18 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { chat } from '@spillway/contracts';
+import { chat, routerAdmin } from '@spillway/contracts';
 import { createGrpcServer } from '@spillway/grpc';
 import { createKafkaMessaging } from '@spillway/messaging';
 import {
   CloseConversation,
   Converse,
   GetConversation,
+  GetModelRoutes,
   ListConversations,
   ListModels,
   NO_USAGE_PUBLISHER,
   OpenAttempts,
   PlaceTurn,
+  ReplaceModelRoutes,
   ShadowTurns,
   ShardLifecycleObservers,
   StartConversation,
@@ -27,6 +29,7 @@ import {
 import { GrpcConversationStore } from './adapters/conversation/grpc-conversation.store.js';
 import { InMemoryConversationStore } from './adapters/conversation/in-memory-conversation.store.js';
 import { ChatGrpcController } from './adapters/grpc/chat.grpc.controller.js';
+import { RouterAdminGrpcController } from './adapters/grpc/router-admin.grpc.controller.js';
 import { InferenceClientPool } from './adapters/inference/inference-client-pool.js';
 import { DeferredUsagePublisher } from './adapters/kafka/deferred-usage.publisher.js';
 import { createMigrationSaga } from './adapters/migration/migration-saga.js';
@@ -44,6 +47,7 @@ import {
   AssignmentView,
   buildPlacementPipeline,
   DEFAULT_LATENCY_MODEL,
+  ReplyLengthTracker,
   seededRandom,
   ShardDirectory,
   ShardQueues,
@@ -76,9 +80,13 @@ function compose(config: RouterConfig): RouterRuntime {
   const clock = systemClock;
   const timer = systemTimer;
   const ids = uuidIds;
+  // Placement's and admission's latency predictions share one reply length, learned from the
+  // turns this router finishes, starting at EXPECTED_OUTPUT_TOKENS.
+  const replyLengths = new ReplyLengthTracker(config.EXPECTED_OUTPUT_TOKENS);
   const latency: LatencyModelConfig = {
     ...DEFAULT_LATENCY_MODEL,
     expectedOutputTokens: config.EXPECTED_OUTPUT_TOKENS,
+    replyLength: replyLengths,
     defaultPrefillTokensPerSecond: config.PREFILL_TOKENS_PER_SECOND,
   };
   const placement: PlacementConfig = {
@@ -151,6 +159,8 @@ function compose(config: RouterConfig): RouterRuntime {
             clientId: 'router-migration',
             source: '/spillway/router',
           }),
+          lifecycleTopic: config.SHARD_LIFECYCLE_TOPIC,
+          groupId: config.MIGRATION_CONSUMER_GROUP,
           pipeline,
           shards,
           routes,
@@ -172,9 +182,11 @@ function compose(config: RouterConfig): RouterRuntime {
     timer,
     metrics,
     log,
+    replyLengths,
     settings: {
       maxFailovers: config.MAX_FAILOVERS_PER_TURN,
       stallTimeoutMs: config.STREAM_STALL_TIMEOUT_MS,
+      failoverWaitMs: config.FAILOVER_WAIT_FOR_SHARD_MS,
     },
   });
   const shadows = new ShadowTurns({
@@ -234,7 +246,16 @@ function compose(config: RouterConfig): RouterRuntime {
       serviceName: 'router',
       host: config.GRPC_HOST,
       port: config.GRPC_PORT,
-      services: [{ definition: chat.ChatServiceDefinition, implementation: controller }],
+      services: [
+        { definition: chat.ChatServiceDefinition, implementation: controller },
+        {
+          definition: routerAdmin.RouterAdminDefinition,
+          implementation: new RouterAdminGrpcController({
+            getModelRoutes: new GetModelRoutes(routes),
+            replaceModelRoutes: new ReplaceModelRoutes(routes),
+          }),
+        },
+      ],
       errorLog: {
         error: (message, fields) => log.error(message, { detail: JSON.stringify(fields) }),
       },

@@ -67,7 +67,9 @@ describe('shard-metadata registry (in-process service, real PostgreSQL and Kafka
       load,
     });
 
-    // Registering again with the same spec changes nothing.
+    // Registering again with the same spec changes nothing (heartbeat first: the fixture fails a
+    // shard after 600 ms of silence, which a loaded machine can spend on the calls above).
+    await fixture.client.heartbeat({ shardId: registration.shardId, ready: true, load });
     const again = await fixture.client.registerShard({ shard: registration });
     expect(again.shard?.state).toBe(ShardState.SHARD_STATE_READY);
 

@@ -106,12 +106,13 @@ export async function startMigrationWorld(
     const inferenceServers = new Map<string, GrpcServer>();
     const registryAddress = `127.0.0.1:${registryService.port}`;
     const storeAddress = `127.0.0.1:${storeService.port}`;
+    // Generous deadlines: the tests seed hundreds of conversations at once on a loaded machine.
     const registry = createGrpcClient(shard.ShardRegistryDefinition, registryAddress, {
-      defaultDeadlineMs: 10_000,
+      defaultDeadlineMs: 30_000,
     });
     closers.push(() => registry.close());
     const store = createGrpcClient(conversation.ConversationStoreDefinition, storeAddress, {
-      defaultDeadlineMs: 10_000,
+      defaultDeadlineMs: 30_000,
     });
     closers.push(() => store.close());
 

@@ -9,6 +9,7 @@ import {
   aShard,
   seededRandom,
   type ShardDirectory,
+  type ShardView,
 } from '../../domain/index.js';
 import { TurnAdmission } from '../admission/turn-admission.js';
 import type {
@@ -103,14 +104,38 @@ class InMemoryRegistry implements AssignmentRegistryPort {
   }
 }
 
-function aRunner(inference: ScriptedInference, options: { maxFailovers?: number } = {}) {
-  const shards: ShardDirectory = aDirectory(aShard({ id: 'home' }), aShard({ id: 'spare' }));
+interface RunnerOptions {
+  readonly maxFailovers?: number;
+  readonly failoverWaitMs?: number;
+  /** The spare shard's state when the turn starts. */
+  readonly spareState?: ShardView['state'];
+  /** Runs at each wait of the runner, after the clock has moved on by the wait. */
+  readonly onWait?: (shards: ShardDirectory) => void;
+}
+
+function aRunner(inference: ScriptedInference, options: RunnerOptions = {}) {
+  const shards: ShardDirectory = aDirectory(
+    aShard({ id: 'home' }),
+    aShard({ id: 'spare', state: options.spareState ?? 'ready' }),
+  );
   const registry = new InMemoryRegistry();
   const assignments = new AssignmentView();
   // The conversation lives on "home".
   const pinned = registry.authority.compareAndSet('c-1', 0, 'home');
   if (pinned.applied) assignments.applyRemote(pinned.current);
-  const clock = { nowMs: () => 1_000 };
+  let nowMs = 1_000;
+  const clock = { nowMs: () => nowMs };
+  // Time moves only when the runner waits: each wait passes at once, the clock advanced by it.
+  const timer = {
+    schedule: (ms: number, fn: () => void) => {
+      queueMicrotask(() => {
+        nowMs += ms;
+        options.onWait?.(shards);
+        fn();
+      });
+      return () => undefined;
+    },
+  };
   const queues = new ShardQueues(8);
   const admission = new TurnAdmission({
     shards,
@@ -143,10 +168,14 @@ function aRunner(inference: ScriptedInference, options: { maxFailovers?: number 
     attempts,
     suspects,
     clock,
-    timer: { schedule: () => () => undefined },
+    timer,
     metrics: NO_METRICS,
     log: SILENT_LOG,
-    settings: { maxFailovers: options.maxFailovers ?? 3, stallTimeoutMs: 0 },
+    settings: {
+      maxFailovers: options.maxFailovers ?? 3,
+      stallTimeoutMs: 0,
+      failoverWaitMs: options.failoverWaitMs ?? 0,
+    },
   });
   return { runner, registry, admission, attempts, suspects, shards };
 }
@@ -294,6 +323,45 @@ describe('turn runner', () => {
       code: 'SHARD.UNAVAILABLE',
     });
     expect(inference.calls.map((call) => call.shardId)).toEqual(['home', 'spare']);
+  });
+
+  it('waits for a shard to become ready when a failed-over turn has nowhere to go', async () => {
+    const inference = new ScriptedInference()
+      .on('home', reply([' one', ' two'], { failAfter: 1 }))
+      .on('spare', reply([' two']));
+    let waits = 0;
+    const { runner } = aRunner(inference, {
+      failoverWaitMs: 2_000,
+      spareState: 'starting',
+      // The spare's "ready" heartbeat lands during the third wait.
+      onWait: (shards) => {
+        if (++waits === 3) shards.upsert(aShard({ id: 'spare', state: 'ready' }));
+      },
+    });
+
+    const events = await collect(runner.run(spec, new AbortController().signal));
+
+    expect(waits).toBe(3);
+    expect(events.at(-1)).toMatchObject({
+      result: { text: ' one two', shardId: 'spare', failovers: 1 },
+    });
+  });
+
+  it('fails a failed-over turn once its wait for a ready shard runs out', async () => {
+    const inference = new ScriptedInference().on('home', reply([' one', ' two'], { failAfter: 1 }));
+    let waits = 0;
+    const { runner } = aRunner(inference, {
+      failoverWaitMs: 1_000,
+      spareState: 'starting',
+      onWait: () => void waits++,
+    });
+
+    await expect(collect(runner.run(spec, new AbortController().signal))).rejects.toMatchObject({
+      code: 'SHARD.UNAVAILABLE',
+      message: expect.stringContaining('no other ready shard'),
+    });
+    expect(waits).toBe(10); // 1,000 ms in steps of 100 ms, then it gives up
+    expect(inference.calls.map((call) => call.shardId)).toEqual(['home']);
   });
 
   it('ends as a cancellation when the caller goes away, and frees its slot', async () => {

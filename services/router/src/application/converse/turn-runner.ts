@@ -45,6 +45,9 @@ export interface TurnResult {
   readonly firstTokenAtMs: number | undefined;
 }
 
+/** How often a failed-over turn with no ready shard asks placement again. */
+const FAILOVER_RETRY_MS = 100;
+
 export type PlacedTurn = Extract<PlaceTurnResult, { kind: 'placed' }>;
 
 export type TurnRunEvent =
@@ -59,6 +62,11 @@ export interface TurnRunnerSettings {
   readonly maxFailovers: number;
   /** Silence on an open stream after which the shard is given up for this turn; 0: never. */
   readonly stallTimeoutMs: number;
+  /**
+   * A turn that lost its shard and finds no other ready one waits up to this long for one (a late
+   * heartbeat, a restarted or newly scaled shard) before failing; 0: fail at once.
+   */
+  readonly failoverWaitMs: number;
 }
 
 export interface TurnRunnerDependencies {
@@ -75,6 +83,8 @@ export interface TurnRunnerDependencies {
   readonly metrics: RouterMetrics;
   readonly log: LogPort;
   readonly settings: TurnRunnerSettings;
+  /** Learns how long replies are, for the latency model (domain ReplyLengthTracker). */
+  readonly replyLengths?: { observe(completionTokens: number): void } | undefined;
 }
 
 /** Re-placements that are not failures (the registry or a queue sent the turn elsewhere). */
@@ -285,6 +295,7 @@ export class TurnRunner {
 
       suspects.clear(shard.id);
       const completion = tokensBefore + completed.usage.completionTokens;
+      this.deps.replyLengths?.observe(completion);
       yield {
         kind: 'finished',
         result: {
@@ -333,10 +344,23 @@ export class TurnRunner {
       // A turn that failed over re-pins without waiting for the registry: its caller is waiting.
       pin: spec.pin ? (failedOn.length > 0 ? ('background' as const) : true) : false,
     };
-    let result = await this.deps.placeTurn.execute(command);
-    // Suspicion is a hint: with nothing else left, a suspect shard is better than none.
-    if (result.kind === 'unplaceable' && suspects.length > 0)
-      result = await this.deps.placeTurn.execute({ ...command, excludedShardIds: hard });
+    const placeOnce = async (): Promise<PlaceTurnResult> => {
+      const result = await this.deps.placeTurn.execute(command);
+      // Suspicion is a hint: with nothing else left, a suspect shard is better than none.
+      return result.kind === 'unplaceable' && suspects.length > 0
+        ? this.deps.placeTurn.execute({ ...command, excludedShardIds: hard })
+        : result;
+    };
+    let result = await placeOnce();
+    // Mid-failover the caller already holds part of a reply: wait a little for a shard rather than
+    // break the stream. A fresh turn is refused at once with a retry hint instead.
+    if (result.kind === 'unplaceable' && failedOn.length > 0) {
+      const giveUpAtMs = this.deps.clock.nowMs() + this.deps.settings.failoverWaitMs;
+      while (result.kind === 'unplaceable' && this.deps.clock.nowMs() < giveUpAtMs) {
+        await this.sleep(Math.min(FAILOVER_RETRY_MS, giveUpAtMs - this.deps.clock.nowMs()));
+        result = await placeOnce();
+      }
+    }
     switch (result.kind) {
       case 'placed':
       case 'shard-refused':
@@ -360,6 +384,10 @@ export class TurnRunner {
         throw new Error(`unknown placement ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.deps.timer.schedule(ms, resolve));
   }
 
   /**
