@@ -46,14 +46,20 @@ async function expectEveryReplyWhole(run: FailoverRun): Promise<void> {
   );
   run.turns.forEach((turn, i) => expect(turn.outcome?.text).toBe(expected[i]));
 
+  // Streaming on the failed shard when the failure was injected. A turn whose last message was
+  // already on the wire (a paused process's socket buffers still drain) may finish there; every
+  // other one moved to another shard.
   const interrupted = run.turns.filter((turn) => turn.interrupted);
   expect(interrupted.length).toBeGreaterThanOrEqual(3);
+  const movedOn = interrupted.filter((turn) => (turn.outcome?.completed?.failovers ?? 0) >= 1);
   for (const turn of interrupted) {
-    expect(turn.outcome?.completed?.failovers).toBeGreaterThanOrEqual(1);
-    expect(turn.outcome?.completed?.shardId).not.toBe(run.failedShardId);
+    const { failovers, shardId } = turn.outcome?.completed ?? {};
+    if (failovers === 0) expect(shardId).toBe(run.failedShardId);
+    else expect(shardId).not.toBe(run.failedShardId);
   }
+  expect(movedOn.length).toBeGreaterThanOrEqual(1);
   // Resumed mid-stream, not restarted: text was already on screen for some of them.
-  expect(interrupted.some((turn) => turn.deltasBeforeFailure > 0)).toBe(true);
+  expect(movedOn.some((turn) => turn.deltasBeforeFailure > 0)).toBe(true);
 }
 
 async function restore(run: FailoverRun): Promise<void> {
