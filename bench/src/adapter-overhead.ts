@@ -1,32 +1,47 @@
-// What the inference adapter adds to a turn. One gpu-sim at a near-zero time scale (so the engine
-// itself costs almost nothing) and one inference adapter in front of it, each a child process run
-// as `npm start` runs it. The same turns go to gpu-sim's HTTP API directly (fetch, read the SSE
-// stream to its end) and through the adapter's gRPC Generate stream, alternating turn by turn so
-// drift hits both alike; then the same with concurrent callers. Writes
-// bench/results/adapter-overhead.json.
+// What the inference adapter adds to a turn. One gpu-sim at zero latency (so the engine itself
+// costs almost nothing) and one inference adapter in front of it, each a child process run as
+// `npm start` runs it. Like with like:
+//   direct  — the bench calls gpu-sim itself: POST /v1/chat/completions (stream) over a keep-alive
+//             node:http connection, read to [DONE];
+//   adapter — the bench calls the adapter's gRPC Inference.Generate (the router's client,
+//             @spillway/grpc), which calls the same gpu-sim, read to GenerateCompleted.
+// The difference is the gRPC hop plus the adapter's own work. To tell them apart, two floors answer
+// the same Generate call with Started + one Delta + Completed and no engine behind them:
+//   grpc-js — a bare @grpc/grpc-js server and client (the transport alone);
+//   stack   — createGrpcServer/createGrpcClient from @spillway/grpc (nice-grpc, tracing and error
+//             middleware), exactly what the adapter and router use.
+// Paths alternate call by call so drift hits all alike; then the same with concurrent callers.
+// Writes bench/results/adapter-overhead.json.
 //
 // Run: npx turbo run build --filter=@spillway/gpu-sim... --filter=@spillway/inference-adapter...
 //      npx tsc -p bench/tsconfig.build.json && node bench/dist/adapter-overhead.js
-// Knobs: TURNS (default 2000), CONCURRENCY (16), CONCURRENT_TURNS (2000), MAX_TOKENS (16),
-//        TIME_SCALE (0.001).
+// Knobs: TURNS (default 3000), CONCURRENCY (16), CONCURRENT_TURNS (2000), MAX_TOKENS (16),
+//        TIME_SCALE (0 = zero latency), ADAPTER_CPU_PROF_DIR (profile the adapter with --cpu-prof),
+//        ADAPTER_MAIN (another adapter build to compare, relative to services/inference-adapter).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import * as grpcJs from '@grpc/grpc-js';
 import { common, inference } from '@spillway/contracts';
-import { createGrpcClient, type GrpcClient } from '@spillway/grpc';
+import { createGrpcClient, createGrpcServer, type GrpcClient } from '@spillway/grpc';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const TURNS = Number(process.env.TURNS ?? 2_000);
-const WARMUP = Math.min(200, TURNS);
+const TURNS = Number(process.env.TURNS ?? 3_000);
+const WARMUP = Math.min(300, TURNS);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const CONCURRENT_TURNS = Number(process.env.CONCURRENT_TURNS ?? 2_000);
 const MAX_TOKENS = Number(process.env.MAX_TOKENS ?? 16);
-const TIME_SCALE = Number(process.env.TIME_SCALE ?? 0.001);
-const PHASE_LIMIT_MS = 180_000;
+const TIME_SCALE = Number(process.env.TIME_SCALE ?? 0);
+const PROFILE_DIR = process.env.ADAPTER_CPU_PROF_DIR;
+// Another build of the adapter to compare (relative to services/inference-adapter).
+const ADAPTER_MAIN = process.env.ADAPTER_MAIN ?? 'dist/main.js';
+const PHASE_LIMIT_MS = 240_000;
 const SEED = 7;
+const GENERATE_PATH = '/spillway.inference.v1.Inference/Generate';
 
 const QUESTIONS = [
   'Where is my order? The tracking page has not changed since Monday.',
@@ -41,6 +56,9 @@ interface Turn {
   readonly firstTokenMs: number;
   readonly text: string;
 }
+
+type PathName = 'direct' | 'adapter' | 'floorGrpcJs' | 'floorStack';
+type Call = (question: string, n: number) => Promise<Turn>;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -63,17 +81,22 @@ function start(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,
+  nodeArgs: string[] = [],
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', '@spillway/telemetry/register', ...args], {
-    cwd: `${root}${cwd}`,
-    env: { ...process.env, SPILLWAY_TRACE_EXPORTER: 'none', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', '@spillway/telemetry/register', ...args],
+    {
+      cwd: `${root}${cwd}`,
+      env: { ...process.env, SPILLWAY_TRACE_EXPORTER: 'none', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${name} not ready in 30 s:\n${output}`)),
-      30_000,
+      () => reject(new Error(`${name} not ready in 60 s:\n${output}`)),
+      60_000,
     );
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
@@ -102,51 +125,73 @@ async function waitHealthy(url: string): Promise<void> {
   throw new Error(`${url} never became healthy`);
 }
 
-async function direct(engineUrl: string, question: string): Promise<Turn> {
-  const begin = performance.now();
-  const response = await fetch(`${engineUrl}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-    body: JSON.stringify({
-      model: 'llama-3.1-8b',
-      messages: [{ role: 'user', content: question }],
-      stream: true,
-      stream_options: { include_usage: true },
-      max_tokens: MAX_TOKENS,
-      seed: SEED,
-    }),
-  });
-  if (!response.ok || !response.body) throw new Error(`gpu-sim answered HTTP ${response.status}`);
-  const decoder = new TextDecoder();
-  let body = '';
-  let firstTokenMs = Number.NaN;
-  for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
-    body += decoder.decode(bytes, { stream: true });
-    if (Number.isNaN(firstTokenMs) && body.includes('"content":"'))
-      firstTokenMs = performance.now() - begin;
-  }
-  const totalMs = performance.now() - begin;
-  if (!body.includes('data: [DONE]')) throw new Error('gpu-sim stream ended without [DONE]');
-  // The text, so both paths can be checked to return the same reply.
+/** The best a client of the engine can do: one keep-alive connection per caller, raw SSE. */
+function directCall(engineUrl: string): Call {
+  const url = new URL('/v1/chat/completions', engineUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1_024 });
+  return (question) =>
+    new Promise<Turn>((resolve, reject) => {
+      const begin = performance.now();
+      const body = JSON.stringify({
+        model: 'llama-3.1-8b',
+        messages: [{ role: 'user', content: question }],
+        stream: true,
+        stream_options: { include_usage: true },
+        max_tokens: MAX_TOKENS,
+        seed: SEED,
+      });
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            accept: 'text/event-stream',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (response) => {
+          if (response.statusCode !== 200) {
+            response.resume();
+            reject(new Error(`gpu-sim answered HTTP ${response.statusCode}`));
+            return;
+          }
+          response.setEncoding('utf8');
+          let text = '';
+          let firstTokenMs = Number.NaN;
+          response.on('data', (chunk: string) => {
+            if (Number.isNaN(firstTokenMs) && chunk.includes('"content":"'))
+              firstTokenMs = performance.now() - begin;
+            text += chunk;
+          });
+          response.on('end', () => {
+            const totalMs = performance.now() - begin;
+            if (!text.includes('data: [DONE]'))
+              reject(new Error('gpu-sim stream ended without [DONE]'));
+            else resolve({ totalMs, firstTokenMs, text: sseText(text) });
+          });
+          response.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
+/** The reply text of an SSE body, so every path can be checked to return the same reply. */
+function sseText(body: string): string {
   let text = '';
   for (const line of body.split('\n')) {
     if (!line.startsWith('data: {')) continue;
     const chunk = JSON.parse(line.slice(6)) as { choices?: { delta?: { content?: string } }[] };
     text += chunk.choices?.[0]?.delta?.content ?? '';
   }
-  return { totalMs, firstTokenMs, text };
+  return text;
 }
 
-async function viaAdapter(
-  client: GrpcClient<typeof inference.InferenceDefinition>,
-  question: string,
-  n: number,
-): Promise<Turn> {
-  const begin = performance.now();
-  let firstTokenMs = Number.NaN;
-  let text = '';
-  let completed = false;
-  for await (const response of client.generate({
+function generateRequest(question: string, n: number): inference.GenerateRequest {
+  return {
     requestId: `bench-${n}`,
     conversationId: `bench-conv-${n}`,
     tenantId: 'bench',
@@ -155,22 +200,145 @@ async function viaAdapter(
     sampling: { maxTokens: MAX_TOKENS, seed: SEED, stop: [] },
     priority: common.Priority.PRIORITY_STANDARD,
     resumeFromText: '',
-  })) {
-    const event = response.event;
-    if (event?.$case === 'delta') {
-      if (Number.isNaN(firstTokenMs)) firstTokenMs = performance.now() - begin;
-      text += event.value.text;
-    } else if (event?.$case === 'completed') completed = true;
+  };
+}
+
+function stackCall(client: GrpcClient<typeof inference.InferenceDefinition>): Call {
+  return async (question, n) => {
+    const begin = performance.now();
+    let firstTokenMs = Number.NaN;
+    let text = '';
+    let completed = false;
+    for await (const response of client.generate(generateRequest(question, n))) {
+      const event = response.event;
+      if (event?.$case === 'delta') {
+        if (Number.isNaN(firstTokenMs)) firstTokenMs = performance.now() - begin;
+        text += event.value.text;
+      } else if (event?.$case === 'completed') completed = true;
+    }
+    if (!completed) throw new Error('the stream ended without GenerateCompleted');
+    return { totalMs: performance.now() - begin, firstTokenMs, text };
+  };
+}
+
+const generateMethod = inference.InferenceDefinition.methods.generate;
+const serialize = {
+  request: (value: inference.GenerateRequest) =>
+    Buffer.from(generateMethod.requestType.encode(value).finish()),
+  requestBytes: (bytes: Buffer) => generateMethod.requestType.decode(bytes),
+  response: (value: inference.GenerateResponse) =>
+    Buffer.from(generateMethod.responseType.encode(value).finish()),
+  responseBytes: (bytes: Buffer) => generateMethod.responseType.decode(bytes),
+};
+
+function bareGrpcCall(address: string): { call: Call; close: () => void } {
+  const client = new grpcJs.Client(address, grpcJs.credentials.createInsecure());
+  const call: Call = (question, n) =>
+    new Promise<Turn>((resolve, reject) => {
+      const begin = performance.now();
+      let firstTokenMs = Number.NaN;
+      let text = '';
+      let completed = false;
+      const stream = client.makeServerStreamRequest(
+        GENERATE_PATH,
+        serialize.request,
+        serialize.responseBytes,
+        generateRequest(question, n),
+      );
+      stream.on('data', (response: inference.GenerateResponse) => {
+        const event = response.event;
+        if (event?.$case === 'delta') {
+          if (Number.isNaN(firstTokenMs)) firstTokenMs = performance.now() - begin;
+          text += event.value.text;
+        } else if (event?.$case === 'completed') completed = true;
+      });
+      stream.on('error', reject);
+      stream.on('end', () =>
+        completed
+          ? resolve({ totalMs: performance.now() - begin, firstTokenMs, text })
+          : reject(new Error('the stream ended without GenerateCompleted')),
+      );
+    });
+  return { call, close: () => client.close() };
+}
+
+/** The floors' answer: what the adapter would send, with no engine behind it. */
+function echoReply(text: string): inference.GenerateResponse[] {
+  return [
+    { event: { $case: 'started', value: { shardId: 'floor', promptTokens: 30 } } },
+    { event: { $case: 'delta', value: { text } } },
+    {
+      event: {
+        $case: 'completed',
+        value: {
+          finishReason: common.FinishReason.FINISH_REASON_LENGTH,
+          usage: {
+            promptTokens: 30,
+            completionTokens: MAX_TOKENS,
+            totalTokens: 30 + MAX_TOKENS,
+            cachedPromptTokens: 0,
+          },
+        },
+      },
+    },
+  ];
+}
+
+/** Child-process mode: both floor servers, answering with the reply text passed in. */
+async function serveFloors(bareAddress: string, stackPort: number, text: string): Promise<void> {
+  const reply = echoReply(text);
+  const bare = new grpcJs.Server();
+  bare.register(
+    GENERATE_PATH,
+    (call: grpcJs.ServerWritableStream<inference.GenerateRequest, inference.GenerateResponse>) => {
+      for (const message of reply) call.write(message);
+      call.end();
+    },
+    serialize.response,
+    serialize.requestBytes,
+    'serverStream',
+  );
+  await new Promise<void>((resolve, reject) =>
+    bare.bindAsync(bareAddress, grpcJs.ServerCredentials.createInsecure(), (error) =>
+      error ? reject(error) : resolve(),
+    ),
+  );
+  const stack = createGrpcServer({
+    serviceName: 'adapter-overhead-floor',
+    services: [
+      {
+        definition: inference.InferenceDefinition,
+        implementation: {
+          async *generate() {
+            yield* reply;
+          },
+          prewarm: () => Promise.reject(new Error('not served')),
+          drain: () => Promise.reject(new Error('not served')),
+          getLoad: () => Promise.reject(new Error('not served')),
+        },
+      },
+    ],
+    port: stackPort,
+  });
+  await stack.start();
+  console.log('floors listening');
+}
+
+/** CPU time (user + system) a child has used, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMsOf(child: ChildProcess): number {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
   }
-  if (!completed) throw new Error('the adapter stream ended without GenerateCompleted');
-  return { totalMs: performance.now() - begin, firstTokenMs, text };
 }
 
 function stats(values: readonly number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) =>
     sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  const round = (v: number) => Math.round(v * 1_000) / 1_000;
   return {
     n: sorted.length,
     p50: round(at(0.5)),
@@ -180,32 +348,49 @@ function stats(values: readonly number[]) {
   };
 }
 
-function summarize(directTurns: Turn[], adapterTurns: Turn[]) {
-  const d = stats(directTurns.map((t) => t.totalMs));
-  const a = stats(adapterTurns.map((t) => t.totalMs));
-  const dFirst = stats(directTurns.map((t) => t.firstTokenMs));
-  const aFirst = stats(adapterTurns.map((t) => t.firstTokenMs));
-  const round = (v: number) => Math.round(v * 1_000) / 1_000;
+function round(v: number): number {
+  return Math.round(v * 1_000) / 1_000;
+}
+
+function summarize(turns: Record<PathName, Turn[]>) {
+  const total = (name: PathName) => stats(turns[name].map((t) => t.totalMs));
+  const first = (name: PathName) => stats(turns[name].map((t) => t.firstTokenMs));
+  const direct = total('direct');
+  const adapter = total('adapter');
+  const floorGrpcJs = total('floorGrpcJs');
+  const floorStack = total('floorStack');
+  const directFirst = first('direct');
+  const adapterFirst = first('adapter');
   return {
-    turnMs: {
-      direct: d,
-      adapter: a,
-      overheadP50: round(a.p50 - d.p50),
-      overheadP99: round(a.p99 - d.p99),
-    },
-    firstTokenMs: {
-      direct: dFirst,
-      adapter: aFirst,
-      overheadP50: round(aFirst.p50 - dFirst.p50),
-      overheadP99: round(aFirst.p99 - dFirst.p99),
+    turnMs: { direct, adapter, floorGrpcJs, floorStack },
+    firstTokenMs: { direct: directFirst, adapter: adapterFirst },
+    added: {
+      turnP50: round(adapter.p50 - direct.p50),
+      turnP99: round(adapter.p99 - direct.p99),
+      firstTokenP50: round(adapterFirst.p50 - directFirst.p50),
+      // What is left once the gRPC hop with Spillway's middleware is taken out.
+      adapterOwnP50: round(adapter.p50 - direct.p50 - floorStack.p50),
+      stackOverGrpcJsP50: round(floorStack.p50 - floorGrpcJs.p50),
     },
   };
 }
 
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // A profiled adapter must exit on its own for --cpu-prof to write the profile.
+  child.kill(PROFILE_DIR && child.spawnargs.includes('--cpu-prof') ? 'SIGUSR2' : 'SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+}
+
 async function main(): Promise<void> {
-  const loadBefore = loadavg()[0] ?? 0;
-  const simPort = await freePort();
-  const grpcPort = await freePort();
+  const loadBefore = loadavg();
+  const [simPort, grpcPort, bareFloorPort, stackFloorPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const engineUrl = `http://127.0.0.1:${simPort}`;
   const children: ChildProcess[] = [];
   try {
@@ -231,7 +416,7 @@ async function main(): Promise<void> {
       await start(
         'inference-adapter',
         'services/inference-adapter',
-        ['dist/main.js'],
+        [ADAPTER_MAIN],
         {
           SHARD_ID: 'bench-shard',
           MODEL: 'llama-3.1-8b',
@@ -240,85 +425,151 @@ async function main(): Promise<void> {
           MAX_IN_FLIGHT_STREAMS: String(Math.max(64, CONCURRENCY * 2)),
         },
         /serving Inference on/,
+        PROFILE_DIR
+          ? [
+              '--cpu-prof',
+              `--cpu-prof-dir=${PROFILE_DIR}`,
+              '--import',
+              'data:text/javascript,process.on("SIGUSR2",()=>process.exit(0))',
+            ]
+          : [],
       ),
     );
-    const client = createGrpcClient(inference.InferenceDefinition, `127.0.0.1:${grpcPort}`, {
+    const direct = directCall(engineUrl);
+    const reference = await direct(QUESTIONS[0]!, -1);
+    children.push(
+      await start(
+        'floors',
+        'bench',
+        [
+          'dist/adapter-overhead.js',
+          '--floors',
+          `127.0.0.1:${bareFloorPort}`,
+          String(stackFloorPort),
+          reference.text,
+        ],
+        {},
+        /floors listening/,
+      ),
+    );
+    const adapterClient = createGrpcClient(inference.InferenceDefinition, `127.0.0.1:${grpcPort}`, {
       defaultDeadlineMs: 30_000,
     });
+    const stackFloorClient = createGrpcClient(
+      inference.InferenceDefinition,
+      `127.0.0.1:${stackFloorPort}`,
+      { defaultDeadlineMs: 30_000 },
+    );
+    const bare = bareGrpcCall(`127.0.0.1:${bareFloorPort}`);
+    const calls: Record<PathName, Call> = {
+      direct,
+      adapter: stackCall(adapterClient),
+      floorGrpcJs: bare.call,
+      floorStack: stackCall(stackFloorClient),
+    };
+    const names = Object.keys(calls) as PathName[];
 
-    // Same reply both ways, or the comparison means nothing.
-    const check = [
-      await direct(engineUrl, QUESTIONS[0]!),
-      await viaAdapter(client, QUESTIONS[0]!, -1),
-    ];
-    if (check[0]!.text !== check[1]!.text)
-      throw new Error(`replies differ: ${JSON.stringify(check.map((t) => t.text))}`);
-
-    for (let i = 0; i < WARMUP; i++) {
-      await direct(engineUrl, QUESTIONS[i % QUESTIONS.length]!);
-      await viaAdapter(client, QUESTIONS[i % QUESTIONS.length]!, i);
+    // Same reply every way, or the comparison means nothing.
+    for (const name of names) {
+      const turn = await calls[name](QUESTIONS[0]!, -1);
+      if (turn.text !== reference.text)
+        throw new Error(`${name} replied ${JSON.stringify(turn.text)}, not ${reference.text}`);
     }
 
+    for (let i = 0; i < WARMUP; i++)
+      for (const name of names) await calls[name](QUESTIONS[i % QUESTIONS.length]!, i);
+
+    const [simChild, adapterChild] = children as [ChildProcess, ChildProcess];
+    const cpuBefore = { sim: cpuMsOf(simChild), adapter: cpuMsOf(adapterChild) };
     const deadline = performance.now() + PHASE_LIMIT_MS;
-    const seqDirect: Turn[] = [];
-    const seqAdapter: Turn[] = [];
+    const sequential: Record<PathName, Turn[]> = {
+      direct: [],
+      adapter: [],
+      floorGrpcJs: [],
+      floorStack: [],
+    };
     for (let i = 0; i < TURNS && performance.now() < deadline; i++) {
       const question = QUESTIONS[i % QUESTIONS.length]!;
-      // Alternate which goes first so neither always runs on a warmer connection.
-      if (i % 2 === 0) {
-        seqDirect.push(await direct(engineUrl, question));
-        seqAdapter.push(await viaAdapter(client, question, i));
-      } else {
-        seqAdapter.push(await viaAdapter(client, question, i));
-        seqDirect.push(await direct(engineUrl, question));
+      // Rotate which goes first so none always runs right after another's GC or timer.
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length]!;
+        sequential[name].push(await calls[name](question, i));
       }
     }
 
-    const concurrent = async (
-      run: (n: number) => Promise<Turn>,
-    ): Promise<{ turns: Turn[]; wallMs: number }> => {
+    const seqCpu = {
+      sim: cpuMsOf(simChild) - cpuBefore.sim,
+      adapter: cpuMsOf(adapterChild) - cpuBefore.adapter,
+    };
+
+    const concurrentRun = async (call: Call): Promise<{ turns: Turn[]; wallMs: number }> => {
       const turns: Turn[] = [];
       let next = 0;
-      const limit = performance.now() + PHASE_LIMIT_MS;
+      const limit = performance.now() + PHASE_LIMIT_MS / 4;
       const begin = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
-          while (next < CONCURRENT_TURNS && performance.now() < limit)
-            turns.push(await run(next++));
+          while (next < CONCURRENT_TURNS && performance.now() < limit) {
+            const n = next++;
+            turns.push(await call(QUESTIONS[n % QUESTIONS.length]!, 100_000 + n));
+          }
         }),
       );
       return { turns, wallMs: performance.now() - begin };
     };
-    const conDirect = await concurrent((n) => direct(engineUrl, QUESTIONS[n % QUESTIONS.length]!));
-    const conAdapter = await concurrent((n) =>
-      viaAdapter(client, QUESTIONS[n % QUESTIONS.length]!, 100_000 + n),
-    );
-    client.close();
+    const concurrent = {} as Record<PathName, Turn[]>;
+    const turnsPerSecond = {} as Record<PathName, number>;
+    let conAdapterCpuMs = Number.NaN;
+    for (const name of names) {
+      const adapterCpu = cpuMsOf(adapterChild);
+      const run = await concurrentRun(calls[name]);
+      if (name === 'adapter') conAdapterCpuMs = cpuMsOf(adapterChild) - adapterCpu;
+      concurrent[name] = run.turns;
+      turnsPerSecond[name] = Math.round((run.turns.length / run.wallMs) * 1_000);
+    }
+    adapterClient.close();
+    stackFloorClient.close();
+    bare.close();
 
     const report = {
       benchmark: 'adapter-overhead',
       node: process.version,
       cpus: availableParallelism(),
       cpuModel: cpus()[0]?.model ?? 'unknown',
-      // Other work on the machine shows up in every figure; this says how much there was.
-      loadAverage1m: { before: loadBefore, after: loadavg()[0] ?? 0 },
+      // Other work on the machine shows up in every figure; this says how much there was
+      // (1, 5 and 15 minute load averages, as `uptime` prints them).
+      loadAverage: { before: loadBefore.map(round), after: loadavg().map(round) },
       settings: {
         timeScale: TIME_SCALE,
         minTickMs: 0,
         maxTokens: MAX_TOKENS,
-        warmupPairs: WARMUP,
+        warmupRounds: WARMUP,
         concurrency: CONCURRENCY,
+        profiled: PROFILE_DIR !== undefined,
+        adapterMain: ADAPTER_MAIN,
       },
       method:
-        'gpu-sim and inference-adapter as child processes on 127.0.0.1 (tracing on, no exporter); the bench ' +
-        'process is the client. direct = fetch POST /v1/chat/completions (stream) read to [DONE]; adapter = ' +
-        'gRPC Inference.Generate read to GenerateCompleted. Times are per turn, in ms.',
-      sequential: { turns: seqDirect.length, ...summarize(seqDirect, seqAdapter) },
+        'gpu-sim, inference-adapter and the floor servers as child processes on 127.0.0.1 (tracing on, ' +
+        'no exporter); the bench process is the client. direct = node:http keep-alive POST ' +
+        '/v1/chat/completions (stream) read to [DONE]; adapter = @spillway/grpc client, Inference.Generate ' +
+        'read to GenerateCompleted; floorGrpcJs / floorStack = the same call answered at once (Started, ' +
+        'one Delta, Completed) by a bare grpc-js server and client / by createGrpcServer and ' +
+        'createGrpcClient. Times are per turn, in ms.',
+      sequential: {
+        turns: sequential.direct.length,
+        // CPU per turn does not depend on how busy the machine is, unlike the latencies.
+        // gpu-sim serves the direct and the adapter turns alike; the adapter only its own.
+        cpuMsPerTurn: {
+          adapterProcess: round(seqCpu.adapter / sequential.adapter.length),
+          gpuSimProcess: round(seqCpu.sim / (sequential.adapter.length + sequential.direct.length)),
+        },
+        ...summarize(sequential),
+      },
       concurrent: {
-        turns: conDirect.turns.length,
-        directTurnsPerSecond: Math.round((conDirect.turns.length / conDirect.wallMs) * 1_000),
-        adapterTurnsPerSecond: Math.round((conAdapter.turns.length / conAdapter.wallMs) * 1_000),
-        ...summarize(conDirect.turns, conAdapter.turns),
+        turns: concurrent.direct.length,
+        turnsPerSecond,
+        cpuMsPerTurn: { adapterProcess: round(conAdapterCpuMs / concurrent.adapter.length) },
+        ...summarize(concurrent),
       },
     };
     writeFileSync(
@@ -327,8 +578,14 @@ async function main(): Promise<void> {
     );
     console.log(JSON.stringify(report, null, 2));
   } finally {
-    for (const child of children.reverse()) child.kill('SIGTERM');
+    for (const child of children.reverse()) await stopChild(child);
   }
 }
 
-await main();
+const floorsAt = process.argv.indexOf('--floors');
+if (floorsAt !== -1) {
+  const [bareAddress, stackPort, text] = process.argv.slice(floorsAt + 1);
+  await serveFloors(bareAddress!, Number(stackPort), text ?? '');
+} else {
+  await main();
+}

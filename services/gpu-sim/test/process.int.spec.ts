@@ -24,12 +24,12 @@ async function start(args: string[], env: Record<string, string> = {}): Promise<
 describe('gpu-sim as a process', () => {
   it('takes its settings from flags and environment, and becomes healthy after the scaled load time', async () => {
     const server = await start(
-      ['--profile', 'llama-3.1-70b-h100x2', '--time-scale', '0.005', '--model-name', 'acme-70b'],
+      ['--profile', 'llama-3.1-70b-h100x2', '--time-scale', '0.04', '--model-name', 'acme-70b'],
       {
         GPU_SIM_SEED: '5',
       },
     );
-    // 150 s load × 0.005 = 750 ms.
+    // 150 s load × 0.04 = 6 s: long enough that a slow start on a busy machine still sees 503.
     expect((await fetch(`${server.url}/health`)).status).toBe(503);
     await eventually(async () => (await fetch(`${server.url}/health`)).status === 200, 20_000);
     const models = (await (await fetch(`${server.url}/v1/models`)).json()) as {

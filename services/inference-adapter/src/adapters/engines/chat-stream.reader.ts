@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Span } from '@opentelemetry/api';
 import {
   EngineFailure,
@@ -22,7 +23,7 @@ export interface ChatStreamProgress {
  * (completion, failure, the consumer stopping) releases the call and ends the span once.
  */
 export async function* readChatStream(
-  response: Response,
+  response: IncomingMessage,
   call: EngineCall,
   span: Span,
   progress: ChatStreamProgress,
@@ -33,8 +34,9 @@ export async function* readChatStream(
   let done = false;
   let failure: EngineFailure | undefined;
   try {
-    if (!response.body) throw new EngineFailure('bad-response', 'the response has no body');
-    for await (const batch of readSseBatches(response.body)) {
+    // Node's streaming UTF-8 decoder: a character split across two reads stays whole.
+    response.setEncoding('utf8');
+    for await (const batch of readSseBatches(response as AsyncIterable<string>)) {
       // After [DONE] the rest of the body is read only so the connection can be reused.
       if (done) continue;
       call.tick();
@@ -97,7 +99,7 @@ export async function* readChatStream(
   } finally {
     if (!done) {
       // Whether we failed or the consumer stopped early (its caller went away), the engine
-      // must stop generating: aborting the fetch closes the connection.
+      // must stop generating: aborting the request closes the connection.
       failure ??= new EngineFailure('cancelled', 'the consumer stopped reading');
       call.abort(failure);
     }

@@ -16,7 +16,7 @@ type Phase = 'connect' | 'first-token' | 'inter-token';
 /**
  * One HTTP request to the engine with its abort controller and watchdogs. The controller aborts
  * when the caller goes away or a watchdog fires; the abort reason is always an EngineFailure, so
- * whatever the fetch throws can be turned back into what really happened.
+ * whatever the request throws can be turned back into what really happened.
  */
 export class EngineCall {
   private readonly controller = new AbortController();
@@ -164,7 +164,7 @@ function timeoutFailure(phase: Phase, ms: number, events: number, url: string): 
   }
 }
 
-/** undici reports socket errors as `TypeError: fetch failed` / `terminated` with the cause inside. */
+/** Socket errors carry a code, on the error itself (node:http) or on its cause (fetch, undici). */
 function networkCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current; depth++) {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import { injectTraceContext } from '@spillway/telemetry';
 import {
@@ -12,6 +13,7 @@ import {
 import type { EngineLoadSample } from '../../domain/load-snapshot.js';
 import type { EngineDialect } from './dialects/index.js';
 import { EngineCall, type EngineTimeouts } from './engine-call.js';
+import { EngineHttp, isOk, readText } from './engine-http.js';
 import { readChatStream, type ChatStreamProgress } from './chat-stream.reader.js';
 import { endSpan, recordUsage } from './engine-span.js';
 import { interpretChatCompletion } from './openai-chunks.js';
@@ -20,14 +22,17 @@ import { parsePrometheusText } from './prometheus-text.js';
 const tracer = trace.getTracer('@spillway/inference-adapter');
 
 /**
- * An engine behind an OpenAI-compatible HTTP API, spoken to with Node's built-in fetch. One
- * driver serves every engine family; their differences live in the dialect.
+ * An engine behind an OpenAI-compatible HTTP API, spoken to over kept-alive node:http connections.
+ * One driver serves every engine family; their differences live in the dialect.
  */
 export class OpenAiHttpEngine implements EnginePort {
   readonly kind: EngineKind;
   readonly baseUrl: string;
   private readonly chatUrl: string;
   private readonly url: URL;
+  private readonly healthUrl: URL;
+  private readonly metricsUrl: URL | undefined;
+  private readonly http: EngineHttp;
 
   constructor(
     private readonly dialect: EngineDialect,
@@ -38,12 +43,23 @@ export class OpenAiHttpEngine implements EnginePort {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.chatUrl = `${this.baseUrl}${dialect.chatPath}`;
     this.url = new URL(this.chatUrl);
+    this.healthUrl = new URL(`${this.baseUrl}${dialect.healthPath}`);
+    this.metricsUrl =
+      dialect.metricsPath === undefined
+        ? undefined
+        : new URL(`${this.baseUrl}${dialect.metricsPath}`);
+    this.http = new EngineHttp(this.url);
+  }
+
+  /** Closes the kept-alive engine connections. */
+  close(): void {
+    this.http.close();
   }
 
   async openChatStream(request: EngineChatRequest, signal: AbortSignal): Promise<EngineStream> {
     const call = new EngineCall(signal, this.timeouts, this.baseUrl);
     const span = this.startSpan(request, true);
-    let response: Response;
+    let response: IncomingMessage;
     try {
       response = await this.post(request, true, call.signal, span);
     } catch (error) {
@@ -82,7 +98,7 @@ export class OpenAiHttpEngine implements EnginePort {
     try {
       const response = await this.post(request, false, call.signal, span);
       call.accepted();
-      const usage = interpretChatCompletion(await response.text());
+      const usage = interpretChatCompletion(await readText(response));
       if (usage) recordUsage(span, usage);
       endSpan(span, undefined);
       return usage;
@@ -98,15 +114,13 @@ export class OpenAiHttpEngine implements EnginePort {
   async probeHealth(signal: AbortSignal): Promise<EngineHealth> {
     const path = this.dialect.healthPath;
     try {
-      const response = await fetch(`${this.baseUrl}${path}`, {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeouts.connectMs)]),
-      });
-      await response.arrayBuffer();
-      return response.ok
+      const response = await this.get(this.healthUrl, signal);
+      response.resume();
+      return isOk(response)
         ? { ready: true, detail: 'ready' }
         : {
             ready: false,
-            detail: `the engine at ${this.baseUrl} answered ${path} with HTTP ${response.status}`,
+            detail: `the engine at ${this.baseUrl} answered ${path} with HTTP ${response.statusCode}`,
           };
     } catch (error) {
       return {
@@ -118,12 +132,12 @@ export class OpenAiHttpEngine implements EnginePort {
 
   async scrapeLoad(signal: AbortSignal): Promise<EngineLoadSample | undefined> {
     const path = this.dialect.metricsPath;
-    if (path === undefined) return undefined;
-    let response: Response;
+    if (path === undefined || this.metricsUrl === undefined) return undefined;
+    let text: string;
+    let response: IncomingMessage;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeouts.connectMs)]),
-      });
+      response = await this.get(this.metricsUrl, signal);
+      text = await readText(response);
     } catch (error) {
       throw new EngineFailure(
         'unreachable',
@@ -134,10 +148,23 @@ export class OpenAiHttpEngine implements EnginePort {
         },
       );
     }
-    const text = await response.text();
-    if (!response.ok)
-      throw new EngineFailure('rejected', `HTTP ${response.status} from ${path}`, response.status);
+    if (!isOk(response))
+      throw new EngineFailure(
+        'rejected',
+        `HTTP ${response.statusCode} from ${path}`,
+        response.statusCode,
+      );
     return this.dialect.loadFromMetrics(parsePrometheusText(text));
+  }
+
+  private get(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
+    return this.http.request(
+      url,
+      'GET',
+      {},
+      undefined,
+      AbortSignal.any([signal, AbortSignal.timeout(this.timeouts.connectMs)]),
+    );
   }
 
   private async post(
@@ -145,32 +172,30 @@ export class OpenAiHttpEngine implements EnginePort {
     stream: boolean,
     signal: AbortSignal,
     span: Span,
-  ): Promise<Response> {
+  ): Promise<IncomingMessage> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: stream ? 'text/event-stream' : 'application/json',
       'x-request-id': request.requestId,
     };
     injectTraceContext(headers, trace.setSpan(context.active(), span));
-    const response = await fetch(this.chatUrl, {
-      method: 'POST',
+    const response = await this.http.request(
+      this.url,
+      'POST',
       headers,
-      body: JSON.stringify(this.dialect.chatBody(request, stream)),
+      JSON.stringify(this.dialect.chatBody(request, stream)),
       signal,
-    });
-    span.setAttribute('http.response.status_code', response.status);
-    if (!response.ok) {
-      const body = await response.text().catch(() => '');
-      throw new EngineFailure(
-        'rejected',
-        `HTTP ${response.status}: ${errorMessage(body)}`,
-        response.status,
-      );
+    );
+    const status = response.statusCode ?? 0;
+    span.setAttribute('http.response.status_code', status);
+    if (!isOk(response)) {
+      const body = await readText(response).catch(() => '');
+      throw new EngineFailure('rejected', `HTTP ${status}: ${errorMessage(body)}`, status);
     }
     if (stream) {
-      const type = response.headers.get('content-type') ?? '';
+      const type = response.headers['content-type'] ?? '';
       if (!type.includes('text/event-stream')) {
-        const body = await response.text().catch(() => '');
+        const body = await readText(response).catch(() => '');
         throw new EngineFailure(
           'bad-response',
           `expected a text/event-stream, got ${type || 'no content-type'}: ${JSON.stringify(body.slice(0, 120))}`,
@@ -220,8 +245,11 @@ function errorMessage(body: string): string {
 
 function networkDetail(error: unknown): string {
   if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'no answer in time';
-    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+    // An aborted request (our timeout or the caller) carries the abort reason as its cause.
+    const cause = error.cause as { code?: unknown; message?: unknown; name?: unknown } | undefined;
+    if (error.name === 'TimeoutError' || cause?.name === 'TimeoutError') return 'no answer in time';
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'ABORT_ERR') return code;
     if (cause && typeof cause.code === 'string') return cause.code;
     if (cause && typeof cause.message === 'string') return cause.message;
     return error.message;

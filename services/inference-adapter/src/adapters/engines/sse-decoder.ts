@@ -1,3 +1,5 @@
+import { TextDecoder } from 'node:util';
+
 /** One server-sent event. `data` joins multi-line data fields with "\n". */
 export interface SseEvent {
   readonly event: string;
@@ -118,21 +120,31 @@ function nextLineEnd(buffer: string, from: number): number {
 }
 
 /**
- * Decodes a byte stream (a fetch body) into server-sent events, one batch per network read: the
- * events that arrived together, so a consumer under load can forward them together.
+ * Decodes a body into server-sent events, one batch per network read: the events that arrived
+ * together, so a consumer under load can forward them together. Text chunks (a Node stream with
+ * an encoding set) are used as they are; byte chunks are decoded as streaming UTF-8.
  */
-export async function* readSseBatches(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent[]> {
-  const decoder = new TextDecoder('utf-8');
+export async function* readSseBatches(
+  body: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<SseEvent[]> {
+  let decoder: TextDecoder | undefined;
   const sse = new SseDecoder();
-  for await (const bytes of body) {
-    const events = sse.push(decoder.decode(bytes, { stream: true }));
+  for await (const chunk of body) {
+    const text =
+      typeof chunk === 'string'
+        ? chunk
+        : (decoder ??= new TextDecoder('utf-8')).decode(chunk, { stream: true });
+    const events = sse.push(text);
     if (events.length > 0) yield events;
   }
-  const last = [...sse.push(decoder.decode()), ...sse.end()];
+  const rest = decoder ? sse.push(decoder.decode()) : [];
+  const last = [...rest, ...sse.end()];
   if (last.length > 0) yield last;
 }
 
-/** Decodes a byte stream into server-sent events as they arrive. */
-export async function* readSseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
+/** Decodes a body into server-sent events as they arrive. */
+export async function* readSseEvents(
+  body: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<SseEvent> {
   for await (const batch of readSseBatches(body)) yield* batch;
 }
