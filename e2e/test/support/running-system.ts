@@ -20,6 +20,10 @@ export interface SystemOptions {
   readonly portOffset: number;
   readonly shards: number;
   readonly env?: Readonly<Record<string, string>>;
+  /** Default `spillway_e2e_<pid>`; suites that run side by side each pass their own. */
+  readonly databasePrefix?: string;
+  /** Bound on `npm start` printing its banner; default 150 s. */
+  readonly readyTimeoutMs?: number;
 }
 
 /**
@@ -27,7 +31,7 @@ export interface SystemOptions {
  * system a developer already runs: other ports, its own databases, logs in a temporary folder.
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
-  const databasePrefix = `spillway_e2e_${process.pid}`;
+  const databasePrefix = options.databasePrefix ?? `spillway_e2e_${process.pid}`;
   const logDir = mkdtempSync(join(tmpdir(), 'spillway-e2e-'));
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: root,
@@ -48,9 +52,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   try {
     await new Promise<void>((resolve, reject) => {
+      const readyTimeoutMs = options.readyTimeoutMs ?? 150_000;
       const timer = setTimeout(
-        () => reject(new Error(`system not up after 150 s:\n${output}`)),
-        150_000,
+        () => reject(new Error(`system not up after ${readyTimeoutMs} ms:\n${output}`)),
+        readyTimeoutMs,
       );
       child.stdout.on('data', () => {
         if (/Press Ctrl-C to stop/.test(output)) {
@@ -65,6 +70,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     });
   } catch (error) {
     await stopProcess(child);
+    // The services that did start created their databases.
+    await dropDatabases(databasePrefix).catch(() => undefined);
     throw error;
   }
   const baseUrl = /base URL:\s+(\S+)/.exec(output)?.[1];

@@ -77,6 +77,8 @@ class FakeConversations implements MigrationConversationsPort {
   readonly migrated = new Map<string, RecordMigration[]>();
   readonly closed = new Set<string>();
   failRecord = false;
+  /** Runs once before the next record: a rival attempt at the same migration gets in first. */
+  beforeRecord: ((command: RecordMigration) => Promise<void>) | undefined;
 
   async context(_tenantId: string, conversationId: string): Promise<ContextLookup> {
     if (this.closed.has(conversationId)) return { kind: 'closed' };
@@ -93,6 +95,9 @@ class FakeConversations implements MigrationConversationsPort {
 
   async recordMigration(command: RecordMigration): Promise<boolean> {
     if (this.failRecord) throw new DomainError('DEPENDENCY.UNAVAILABLE', 'store down');
+    const rival = this.beforeRecord;
+    this.beforeRecord = undefined;
+    await rival?.(command);
     const events = this.migrated.get(command.conversationId) ?? [];
     if (events.some((event) => event.migrationId === command.migrationId)) return false;
     this.migrated.set(command.conversationId, [...events, command]);
@@ -203,6 +208,23 @@ describe('MigrateConversations', () => {
     expect(summary.outcomes.migrated).toBe(1);
     expect(registry.byConversation.get('c-1')?.shardId).toBe('shard-c');
     expect(conversations.migrated.get('c-1')).toHaveLength(1);
+  });
+
+  it('a rival that recorded the same migration to another shard first wins: the saga follows it', async () => {
+    const { registry, conversations, prewarm, saga } = aWorld();
+    registry.pin('c-1', 'shard-dead');
+    conversations.beforeRecord = async (command) => {
+      const rivalPick = command.toShardId === 'shard-b' ? 'shard-c' : 'shard-b';
+      await conversations.recordMigration({ ...command, toShardId: rivalPick });
+    };
+
+    const summary = await saga.migrateShard('shard-dead', failed);
+
+    expect(summary.outcomes.migrated).toBe(1);
+    const recorded = conversations.migrated.get('c-1') ?? [];
+    expect(recorded).toHaveLength(1);
+    expect(registry.byConversation.get('c-1')?.shardId).toBe(recorded[0]?.toShardId);
+    expect(prewarm.calls.map((call) => call.shardId)).toEqual([recorded[0]?.toShardId]);
   });
 
   it('a lost race to a rival still on the source shard is retried from the version it read', async () => {

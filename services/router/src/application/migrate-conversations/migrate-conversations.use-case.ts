@@ -202,7 +202,7 @@ export class MigrateConversations {
       const id = migrationId(from, cause.causeId, conversationId);
       target = this.place(conversationId, id, context, [source, recorded]);
       if (target === undefined) return { conversationId, outcome: 'unplaceable', shardId: source };
-      await this.deps.conversations.recordMigration({
+      const appended = await this.deps.conversations.recordMigration({
         tenantId,
         conversationId,
         migrationId: id,
@@ -211,6 +211,16 @@ export class MigrateConversations {
         reason: cause.reason,
         causationId: cause.causeId,
       });
+      if (!appended) {
+        // A rival attempt at this very migration (same id: another replica given the redelivered
+        // event, or a second pass) recorded its own pick first. Follow the record, or the registry
+        // and the stream would disagree on where the conversation went.
+        const recordedTarget = await this.recordedTarget(tenantId, conversationId);
+        if (recordedTarget === undefined) {
+          return { conversationId, outcome: 'failed', shardId: source };
+        }
+        target = recordedTarget;
+      }
     }
 
     const pinned = await this.repin(assignment, target.id);
@@ -302,6 +312,15 @@ export class MigrateConversations {
       if (decision.kind === 'placed') return decision.shard;
     }
     return undefined;
+  }
+
+  /** The ready shard conversation-state records the conversation on, if any. */
+  private async recordedTarget(
+    tenantId: string,
+    conversationId: string,
+  ): Promise<ShardView | undefined> {
+    const lookup = await this.deps.conversations.context(tenantId, conversationId);
+    return lookup.kind === 'found' ? this.readyShard(lookup.context.recordedShardId) : undefined;
   }
 
   private readyShard(shardId: string): ShardView | undefined {
