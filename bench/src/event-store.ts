@@ -9,7 +9,7 @@
 // bench/results/event-store.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -143,6 +143,21 @@ async function startService(
     );
   });
   return { child, port };
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc: unlike throughput, CPU per
+ * event hardly moves with what else the shared machine runs. NaN where /proc is missing.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    // Fields after the command name (which may contain spaces): utime and stime are 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
 }
 
 async function stopService(child: ChildProcess): Promise<void> {
@@ -411,8 +426,14 @@ async function main(): Promise<void> {
   try {
     await appendBatches(client, 'bench-warmup', BATCH); // JIT, pools, partitions leaders
     const batchedFrom = Date.now();
+    const cpuBefore = [service.child.pid, relay?.child.pid].map(cpuSeconds);
     const batched = await appendBatches(client, 'bench', BATCH);
     const batchedTo = Date.now();
+    const writerCpu = cpuSeconds(service.child.pid) - (cpuBefore[0] ?? NaN);
+    const relayCpu = cpuSeconds(relay?.child.pid) - (cpuBefore[1] ?? NaN);
+    // Let the relay finish the phase's rows before its CPU is read: it lags the writers.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const relayCpuAfterDrain = cpuSeconds(relay?.child.pid) - (cpuBefore[1] ?? NaN);
     const commands = await appendCommands(client, 'bench-commands');
 
     // Let the relay drain, then take the lag of events that occurred during the batched phase.
@@ -488,6 +509,13 @@ async function main(): Promise<void> {
       loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((value) => round(value)) },
       postgresCeiling: ceiling,
       appends: { batched, commands },
+      // Service CPU per 1,000 events of the batched phase (the relay's includes its 2 s to drain).
+      cpuMsPer1000Events: {
+        writer: round((writerCpu * 1e6) / batched.events),
+        relay: round(((separateRelay ? relayCpuAfterDrain : NaN) * 1e6) / batched.events),
+        writerCpuSeconds: round(writerCpu),
+        relayCpuSeconds: round(relayCpu),
+      },
       outboxToKafkaLagMs: {
         events: phaseLags.length,
         p50: percentile(phaseLags, 50),

@@ -38,6 +38,13 @@ export {
   type OutboxLocation,
   type OutboxNames,
 } from './outbox/outbox-schema.js';
-export { enqueueOutbox, type EnqueueOptions, type StoredHeaders } from './outbox/enqueue-outbox.js';
+export {
+  enqueueOutbox,
+  outboxInsert,
+  type EnqueueOptions,
+  type OutboxInsert,
+  type StoredHeaders,
+} from './outbox/enqueue-outbox.js';
+export { OutboxWakeup, type OutboxWakeupOptions } from './outbox/outbox-wakeup.js';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox/outbox-relay.js';
 export { producerSpanName, consumerSpanName } from './tracing.js';

@@ -25,8 +25,14 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions = {
   pool.on('error', (error) =>
     logger.warn('idle PostgreSQL client failed', { error: error.message }),
   );
+  // pg-pool listens for errors only on idle clients. A checked-out client whose server goes away
+  // (a restart) emits 'error' as well as failing its query, and an unheard 'error' event kills
+  // the process; the failed query (or the next one, "not queryable") already reports it.
+  pool.on('connect', (client) => client.on('error', ignoreCheckedOutClientError));
   return pool;
 }
+
+function ignoreCheckedOutClientError(): void {}
 
 /** `host:port` of the pool's server, for error messages. */
 export function postgresTarget(pool: Pool): string {

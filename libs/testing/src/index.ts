@@ -20,3 +20,15 @@ export {
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { freePort } from './free-port.js';
 export * from './otlp-collector.js';
+export {
+  startPrivatePostgres,
+  type PostgresStopMode,
+  type PrivatePostgres,
+  type PrivatePostgresOptions,
+} from './private-postgres.js';
+export {
+  startPrivateKafka,
+  type KafkaStopMode,
+  type PrivateKafka,
+  type PrivateKafkaOptions,
+} from './private-kafka.js';

@@ -1,4 +1,4 @@
-import { Partitioners } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../failures.js';
 import { jsonLogger, type MessagingLogger } from '../logger.js';
 import type {
@@ -56,21 +56,29 @@ export function createKafkaMessaging(options: KafkaMessagingOptions): Messaging 
 
   return {
     async connectPublisher(): Promise<EventPublisher> {
-      const producer = kafka.producer({
-        idempotent: true,
-        // kafkajs keeps order under retries for an idempotent producer only with one request in flight.
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        // Java-compatible murmur2, so keys land where producers in other languages put them.
-        createPartitioner: Partitioners.DefaultPartitioner,
-        retry: retryWithin(settings.connectTimeoutMs),
-      });
-      await connectWithin(
-        settings,
-        () => producer.connect(),
-        () => producer.disconnect(),
+      const connectProducer = async (): Promise<Producer> => {
+        const producer = kafka.producer({
+          idempotent: true,
+          // kafkajs keeps order under retries for an idempotent producer only with one request in flight.
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          // Java-compatible murmur2, so keys land where producers in other languages put them.
+          createPartitioner: Partitioners.DefaultPartitioner,
+          retry: retryWithin(settings.connectTimeoutMs),
+        });
+        await connectWithin(
+          settings,
+          () => producer.connect(),
+          () => producer.disconnect(),
+        );
+        return producer;
+      };
+      return new KafkaEventPublisher(
+        await connectProducer(),
+        options.source,
+        options.clientId,
+        connectProducer,
       );
-      return new KafkaEventPublisher(producer, options.source, options.clientId);
     },
 
     async connectTopicAdmin(): Promise<TopicAdmin> {

@@ -14,11 +14,29 @@ import { ATTR, messagingTracer, producerSpanName } from '../tracing.js';
 /** acks=all: an acknowledged event survives the loss of the leader. */
 const ACKS_ALL = -1;
 
+// Idempotent-producer states only a new producer id gets out of. kafkajs rolls a partition's
+// sequence back when a multi-partition produce request fails, even for partitions the broker did
+// append (seen when a broker restarts under load), and from then on every send to that partition
+// is refused as out of order.
+const NEEDS_NEW_PRODUCER_ID = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+]);
+
 export class KafkaEventPublisher implements EventPublisher {
+  private renewing: Promise<void> | undefined;
+
+  /**
+   * `renew` connects a fresh producer: after a failure that only a new producer id cures, the
+   * failed send is still reported (the caller retries it; consumers drop what the broker already
+   * had, by ce_id) and the next send goes through the new producer.
+   */
   constructor(
-    private readonly producer: Producer,
+    private producer: Producer,
     private readonly source: string,
     private readonly clientId: string,
+    private readonly renew?: () => Promise<Producer>,
   ) {}
 
   async publish<T>(
@@ -41,6 +59,7 @@ export class KafkaEventPublisher implements EventPublisher {
       for (const { span } of sends) span.setStatus({ code: SpanStatusCode.OK });
     } catch (error) {
       for (const { span } of sends) recordError(span, error);
+      if (this.renew && needsNewProducerId(error)) await this.renewProducer();
       throw error;
     } finally {
       for (const { span } of sends) span.end();
@@ -48,7 +67,25 @@ export class KafkaEventPublisher implements EventPublisher {
   }
 
   async close(): Promise<void> {
+    await this.renewing;
     await this.producer.disconnect();
+  }
+
+  private renewProducer(): Promise<void> {
+    const renew = this.renew;
+    if (!renew) return Promise.resolve();
+    this.renewing ??= (async () => {
+      const previous = this.producer;
+      try {
+        this.producer = await renew();
+        await previous.disconnect().catch(() => undefined);
+      } catch {
+        // Brokers unreachable right now: keep the old producer; the next failure tries again.
+      } finally {
+        this.renewing = undefined;
+      }
+    })();
+    return this.renewing;
   }
 
   private startSpan(event: EncodedEvent): Span {
@@ -92,4 +129,18 @@ function groupByTopic(sends: readonly Send[]): TopicMessages[] {
     byTopic.set(event.topic, messages);
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** Whether kafkajs' error (wrapped in retries, aggregates or causes) is one of NEEDS_NEW_PRODUCER_ID. */
+function needsNewProducerId(error: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof error !== 'object' || error === null) return false;
+  const { type, cause, originalError, errors } = error as {
+    type?: unknown;
+    cause?: unknown;
+    originalError?: unknown;
+    errors?: unknown;
+  };
+  if (typeof type === 'string' && NEEDS_NEW_PRODUCER_ID.has(type)) return true;
+  const inner = [cause, originalError, ...(Array.isArray(errors) ? (errors as unknown[]) : [])];
+  return inner.some((next) => needsNewProducerId(next, depth + 1));
 }

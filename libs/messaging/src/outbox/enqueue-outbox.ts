@@ -7,6 +7,13 @@ import { outboxNames, type OutboxLocation } from './outbox-schema.js';
 export interface EnqueueOptions extends OutboxLocation {
   /** `ce_source`, e.g. `/spillway/conversation-state`. */
   readonly source: string;
+  /**
+   * Whether the transaction also sends the NOTIFY that wakes an idle relay. Default true. A
+   * notifying commit holds PostgreSQL's notify-queue lock through its WAL flush, which serialises
+   * every notifying commit on the server; busy writers pass false and hint with an
+   * {@link OutboxWakeup} after commit instead.
+   */
+  readonly notify?: boolean;
 }
 
 /**
@@ -22,17 +29,49 @@ export async function enqueueOutbox<T>(
   options: EnqueueOptions,
 ): Promise<readonly EncodedEvent[]> {
   if (events.length === 0) return [];
-  const { table, channel } = outboxNames(options);
+  const insert = outboxInsert(topic, events, options);
+  await client.query(insert.sql, [...insert.values]);
+  // Delivered on COMMIT and dropped on ROLLBACK, so the relay wakes only for rows it can see.
+  if (options.notify ?? true)
+    await client.query('SELECT pg_notify($1, $2)', [outboxNames(options).channel, '']);
+  return insert.encoded;
+}
+
+export interface OutboxInsert {
+  /** `INSERT INTO <schema>.outbox ... SELECT ... FROM unnest($n, ...)`, no trailing semicolon. */
+  readonly sql: string;
+  /** The statement's parameters, numbered from `firstParameter`. */
+  readonly values: readonly unknown[];
+  readonly encoded: readonly EncodedEvent[];
+}
+
+/**
+ * The outbox INSERT for `events` as a statement part, for a caller that writes its business change
+ * and the outbox in one statement (a data-modifying CTE: one round trip, atomic even without an
+ * explicit transaction). Parameters are numbered from `firstParameter`; `condition`, if given, is a
+ * SQL boolean over the caller's CTEs that must hold for any row to be written (e.g.
+ * `EXISTS (SELECT 1 FROM moved)` for "only if the compare-and-set matched").
+ */
+export function outboxInsert<T>(
+  topic: Topic<T>,
+  events: readonly OutgoingEvent<T>[],
+  options: EnqueueOptions,
+  firstParameter = 1,
+  condition?: string,
+): OutboxInsert {
+  const { table } = outboxNames(options);
   // The operation's trace context is stored with the row; the relay's producer span continues it.
   const traceContext = injectTraceContext<Record<string, string>>({});
   const encoded = events.map((event) => encodeEvent(topic, event, options.source, traceContext));
-  await client.query(
-    `INSERT INTO ${table} (event_id, topic, key, type, payload, headers)
+  const $ = (offset: number): string => `$${firstParameter + offset}`;
+  return {
+    sql: `INSERT INTO ${table} (event_id, topic, key, type, payload, headers)
      SELECT event_id, topic, key, type, payload, headers
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::jsonb[])
+       FROM unnest(${$(0)}::uuid[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::bytea[], ${$(5)}::jsonb[])
             WITH ORDINALITY AS e(event_id, topic, key, type, payload, headers, position)
+      ${condition ? `WHERE ${condition}` : ''}
       ORDER BY position`,
-    [
+    values: [
       encoded.map((event) => event.id),
       encoded.map((event) => event.topic),
       encoded.map((event) => event.key),
@@ -42,10 +81,8 @@ export async function enqueueOutbox<T>(
       ),
       encoded.map((event) => JSON.stringify(storedHeaders(event))),
     ],
-  );
-  // Delivered on COMMIT and dropped on ROLLBACK, so the relay wakes only for rows it can see.
-  await client.query('SELECT pg_notify($1, $2)', [channel, '']);
-  return encoded;
+    encoded,
+  };
 }
 
 /** What the `headers` column holds: the attributes not stored in their own columns. */

@@ -12,7 +12,7 @@ export interface OutboxRelayOptions extends OutboxLocation {
   readonly publisher: EncodedEventPublisher;
   /** Rows claimed and published per transaction. Default 100. */
   readonly batchSize?: number;
-  /** Longest the relay sleeps between polls when no NOTIFY arrives. Default 50 ms. */
+  /** Longest the relay sleeps, once the outbox is empty, when no NOTIFY arrives. Default 50 ms. */
   readonly pollIntervalMs?: number;
   /** Bound on getting a PostgreSQL connection. Default 10 s. */
   readonly connectTimeoutMs?: number;
@@ -33,10 +33,10 @@ interface OutboxRow {
 const MAX_BACKOFF_MS = 5_000;
 
 /**
- * Moves committed outbox rows to Kafka, in id order. Each cycle is one transaction: claim a batch,
- * publish it, mark it published, commit. A crash between publish and commit leaves the rows
- * unpublished, so the next relay sends them again with the same ce_id and consumers drop the copy:
- * at-least-once publication, exactly-once as consumers see it.
+ * Moves committed outbox rows to Kafka, in id order. Each cycle is one transaction: claim a batch
+ * and mark it published (one statement), publish it, commit. A crash or a failed publish before
+ * the commit leaves the rows unpublished, so the next relay sends them again with the same ce_id and
+ * consumers drop the copy: at-least-once publication, exactly-once as consumers see it.
  *
  * Only one relay per outbox publishes at a time (a transaction-scoped advisory lock). SKIP LOCKED
  * alone would let a second relay publish a later row of a key while the first still holds an
@@ -109,23 +109,21 @@ export class OutboxRelay {
         await client.query('ROLLBACK');
         return 0;
       }
+      // Claimed and marked in one statement; if publishing fails the ROLLBACK unmarks them.
       const { rows } = await client.query<OutboxRow>(
-        `SELECT id, event_id, topic, key, type, payload, headers,
-                extract(epoch FROM clock_timestamp() - created_at) * 1000 AS lag_ms
-           FROM ${this.names.table}
-          WHERE published_at IS NULL
-          ORDER BY id
-          LIMIT $1
-            FOR UPDATE SKIP LOCKED`,
+        `WITH claimed AS (
+           UPDATE ${this.names.table} SET published_at = clock_timestamp()
+            WHERE id IN (SELECT id FROM ${this.names.table}
+                          WHERE published_at IS NULL
+                          ORDER BY id
+                          LIMIT $1
+                            FOR UPDATE SKIP LOCKED)
+           RETURNING id, event_id, topic, key, type, payload, headers,
+                     extract(epoch FROM clock_timestamp() - created_at) * 1000 AS lag_ms)
+         SELECT * FROM claimed ORDER BY id`,
         [this.batchSize],
       );
-      if (rows.length > 0) {
-        await this.options.publisher.publishEncoded(rows.map(toEncodedEvent));
-        await client.query(
-          `UPDATE ${this.names.table} SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])`,
-          [rows.map((row) => row.id)],
-        );
-      }
+      if (rows.length > 0) await this.options.publisher.publishEncoded(rows.map(toEncodedEvent));
       await client.query('COMMIT');
       for (const row of rows) {
         this.published.add(1, { 'messaging.destination.name': row.topic });
@@ -163,8 +161,10 @@ export class OutboxRelay {
         });
       }
       if (this.stopping) break;
-      // A full batch means more rows are probably waiting: go again without sleeping.
-      if (published === this.batchSize) continue;
+      // Rows found means more are probably being committed: poll again at once, and sleep (until
+      // the interval passes or a writer's NOTIFY arrives) only once the outbox is empty. Writers
+      // can then hint sparingly (OutboxWakeup) without adding latency while traffic flows.
+      if (published > 0) continue;
       const backoff =
         consecutiveFailures === 0
           ? this.pollIntervalMs

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { DataSource } from 'typeorm';
 import { EVENT_STORE_ENTITIES } from './event-store.entities.js';
 import { CreateEventStore1767225600000 } from './migrations/1767225600000-create-event-store.js';
@@ -22,6 +23,14 @@ export function createEventStoreDataSource(options: EventStoreDataSourceOptions)
     logging: ['error'],
     poolSize: options.poolSize ?? 10,
     connectTimeoutMS: options.connectTimeoutMs ?? 10_000,
+    extra: {
+      // TypeORM listens for errors on idle pool clients only; a connection lost while checked out
+      // (a database restart mid-append) would otherwise emit an unheard 'error' and kill the
+      // process. The query it was running fails and is reported as DEPENDENCY.UNAVAILABLE.
+      onConnect: (client: EventEmitter) => {
+        client.on('error', () => undefined);
+      },
+    },
   });
 }
 

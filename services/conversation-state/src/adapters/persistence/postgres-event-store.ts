@@ -1,5 +1,5 @@
 import { DomainError } from '@spillway/errors';
-import { enqueueOutbox, type Queryable, type Topic } from '@spillway/messaging';
+import { outboxInsert, OutboxWakeup, type Queryable, type Topic } from '@spillway/messaging';
 import { QueryFailedError, type DataSource, type QueryRunner } from 'typeorm';
 import type {
   AppendOutcome,
@@ -25,6 +25,7 @@ import {
 } from '../../domain/conversation.state.js';
 import { toProto } from '../protobuf/conversation-event.mapper.js';
 import { ConversationEventProto } from '../protobuf/proto.js';
+import { databaseUnavailable, isDatabaseOutage, rethrowOutage } from './database-outage.js';
 import { SNAPSHOT_SCHEMA_VERSION, snapshotDue, snapshotJson } from './snapshots.js';
 import { StreamReads } from './stream-reads.js';
 import { select, StreamStates } from './stream-states.js';
@@ -53,19 +54,26 @@ const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 const fail = <T>(error: DomainError): Result<T> => ({ ok: false, error });
 
 /**
- * The event store on PostgreSQL. An append is one transaction: decide against the current state,
- * move the stream version with a compare-and-set (`WHERE version = from`, which also takes the row
- * lock) in the same statement that inserts the events (unique (stream_id, version) backs it up),
- * maybe snapshot, and enqueue the same events in the outbox.
+ * The event store on PostgreSQL. An append is atomic: decide against the current state, then one
+ * statement moves the stream version with a compare-and-set (`WHERE version = from`, which also
+ * takes the row lock), inserts the events (unique (stream_id, version) backs it up), maybe
+ * snapshots, and enqueues the same events in the outbox, all conditional on the compare-and-set.
  *
- * Two ways to know the current state: optimistically from memory (one statement fewer; a stale
- * state makes the compare-and-set miss and the append is redone the careful way), or by locking the
- * stream row first (`SELECT ... FOR UPDATE`) and loading snapshot + tail. Refusals are only ever
- * decided on a locked, current state.
+ * Two ways to know the current state: optimistically from memory (that one statement is the whole
+ * append, one round trip; a stale state makes the compare-and-set miss, nothing is written and the
+ * append is redone the careful way), or in a transaction that locks the stream row first
+ * (`SELECT ... FOR UPDATE`) and loads snapshot + tail. Refusals are only ever decided on a locked,
+ * current state.
+ *
+ * The relay is hinted after commit, at most every few milliseconds (OutboxWakeup), not by a NOTIFY
+ * in every append: notifying commits are serialised by PostgreSQL. A lost connection becomes
+ * DEPENDENCY.UNAVAILABLE (retryable), saying whether the append may have been stored.
  */
 export class PostgresConversationEventStore implements ConversationEventStore {
   private readonly states: StreamStates;
   private readonly reads: StreamReads;
+  private readonly wakeup = new OutboxWakeup();
+  private readonly hints: Queryable;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -73,12 +81,17 @@ export class PostgresConversationEventStore implements ConversationEventStore {
   ) {
     this.states = new StreamStates(options.stateCacheSize);
     this.reads = new StreamReads(dataSource, this.states);
+    this.hints = {
+      query: (text: string, values?: unknown[]) => dataSource.query(text, values),
+    } as unknown as Queryable;
   }
 
   async append(request: AppendRequest): Promise<Result<AppendOutcome>> {
     let locked = !this.canTryOptimistically(request);
     for (let attempt = 0; attempt < 4; attempt++) {
-      const result = await this.transaction(request, locked);
+      const result = locked
+        ? await this.appendInTransaction(request)
+        : await this.appendOptimistically(request);
       if (result === 'lock') locked = true;
       else if (result !== 'retry') return result;
     }
@@ -86,7 +99,7 @@ export class PostgresConversationEventStore implements ConversationEventStore {
   }
 
   load(tenantId: string, conversationId: string): Promise<Result<ConversationDetails>> {
-    return this.reads.load(tenantId, conversationId);
+    return this.reads.load(tenantId, conversationId).catch(rethrowOutage('load'));
   }
 
   read(
@@ -95,11 +108,13 @@ export class PostgresConversationEventStore implements ConversationEventStore {
     fromVersion: number,
     maxCount: number,
   ): Promise<Result<StreamSlice>> {
-    return this.reads.read(tenantId, conversationId, fromVersion, maxCount);
+    return this.reads
+      .read(tenantId, conversationId, fromVersion, maxCount)
+      .catch(rethrowOutage('read'));
   }
 
   list(tenantId: string, pageSize: number, pageToken: string): Promise<Result<ConversationPage>> {
-    return this.reads.list(tenantId, pageSize, pageToken);
+    return this.reads.list(tenantId, pageSize, pageToken).catch(rethrowOutage('list'));
   }
 
   private canTryOptimistically(request: AppendRequest): boolean {
@@ -117,45 +132,8 @@ export class PostgresConversationEventStore implements ConversationEventStore {
     return usable ? cached : undefined;
   }
 
-  private async transaction(request: AppendRequest, locked: boolean): Promise<Attempt> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
-      const result = locked
-        ? await this.appendLocked(runner, request)
-        : await this.appendOptimistically(runner, request);
-      if (typeof result !== 'string' && result.ok && !result.value.duplicate) {
-        await runner.commitTransaction();
-        this.states.remember(result.value.state);
-      } else {
-        await runner.rollbackTransaction();
-      }
-      return result;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      const constraint = uniqueViolation(error);
-      // Backstop for the compare-and-set: two writers can never both own one (stream, version).
-      if (constraint === 'events_stream_version_unique') {
-        return fail(
-          new DomainError(
-            'CONVERSATION.VERSION_CONFLICT',
-            `Conversation ${request.conversationId} changed concurrently; read it again and retry`,
-          ),
-        );
-      }
-      if (constraint === 'events_event_id_key')
-        return fail(invalidField('events.event_id', 'is already used by another event'));
-      throw error;
-    } finally {
-      await runner.release();
-    }
-  }
-
-  private async appendOptimistically(
-    runner: QueryRunner,
-    request: AppendRequest,
-  ): Promise<Attempt> {
+  /** The whole append as one auto-committed statement, decided on the cached state. */
+  private async appendOptimistically(request: AppendRequest): Promise<Attempt> {
     // Read once: another append may replace the cached state while this one is deciding.
     const state = this.optimisticState(request);
     if (!state) return 'lock';
@@ -163,8 +141,73 @@ export class PostgresConversationEventStore implements ConversationEventStore {
     // Only an acceptance can be checked by the compare-and-set; anything else is decided again
     // on the locked, current state.
     if (decision.outcome !== 'accepted' || decision.events.length === 0) return 'lock';
-    const written = await this.write(runner, request, state, decision);
-    return written ?? 'lock';
+    const runner = this.dataSource.createQueryRunner();
+    let sent = false;
+    try {
+      await runner.connect();
+      sent = true;
+      const written = await this.write(runner, request, state, decision);
+      if (!written) return 'lock';
+      if (written.ok) this.committed(written.value.state);
+      return written;
+    } catch (error) {
+      // Once the statement is on the wire, a lost connection leaves its commit unknown.
+      return this.refusalOf(error, request, sent);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async appendInTransaction(request: AppendRequest): Promise<Attempt> {
+    const runner = this.dataSource.createQueryRunner();
+    let committing = false;
+    try {
+      await runner.connect();
+      await runner.startTransaction();
+      const result = await this.appendLocked(runner, request);
+      if (typeof result !== 'string' && result.ok && !result.value.duplicate) {
+        committing = true;
+        await runner.commitTransaction();
+        this.committed(result.value.state);
+      } else {
+        await runner.rollbackTransaction();
+      }
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      return this.refusalOf(error, request, committing);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private committed(state: ConversationState): void {
+    this.states.remember(state);
+    // On a connection of its own, not awaited: the client's answer does not wait for the hint.
+    void this.wakeup.afterCommit(this.hints);
+  }
+
+  /** A failed write as the caller's refusal, or thrown: an outage (retryable) or a bug. */
+  private refusalOf(
+    error: unknown,
+    request: AppendRequest,
+    maybeApplied: boolean,
+  ): Result<AppendOutcome> {
+    const constraint = uniqueViolation(error);
+    // Backstop for the compare-and-set: two writers can never both own one (stream, version).
+    if (constraint === 'events_stream_version_unique') {
+      return fail(
+        new DomainError(
+          'CONVERSATION.VERSION_CONFLICT',
+          `Conversation ${request.conversationId} changed concurrently; read it again and retry`,
+        ),
+      );
+    }
+    // The outbox shares the event ids; whichever insert trips first, it is the same mistake.
+    if (constraint === 'events_event_id_key' || constraint === 'outbox_event_id_key')
+      return fail(invalidField('events.event_id', 'is already used by another event'));
+    if (isDatabaseOutage(error)) throw databaseUnavailable('append', error, maybeApplied);
+    throw error;
   }
 
   private async appendLocked(runner: QueryRunner, request: AppendRequest): Promise<Attempt> {
@@ -275,52 +318,37 @@ export class PostgresConversationEventStore implements ConversationEventStore {
     if (!exists(next))
       throw new Error(`stream ${conversationId} would have events but no ConversationStarted`);
     const toVersion = fromVersion + decision.events.length;
-    const rows = await select<{ global_position: string }>(
-      runner,
-      `WITH moved AS (
-         UPDATE streams
-            SET version = $2, model = $3, shard_id = $4, closed = $5,
-                updated_at = to_timestamp($6::double precision / 1000)
-          WHERE id = $1 AND tenant_id = $7 AND version = $8
-         RETURNING id)
-       INSERT INTO events (event_id, stream_id, version, type, schema_version, payload, metadata, idempotency_key, occurred_at)
-       SELECT e.event_id, moved.id, e.version, e.type, e.schema_version, e.payload, $9::jsonb, $10,
-              to_timestamp(e.occurred_at / 1000)
-         FROM moved,
-              unnest($11::uuid[], $12::int[], $13::text[], $14::int[], $15::bytea[], $16::double precision[])
-                AS e(event_id, version, type, schema_version, payload, occurred_at)
-       RETURNING global_position`,
-      [
-        conversationId,
-        toVersion,
-        next.model,
-        next.shardId,
-        next.status === 'closed',
-        next.updatedAtMs,
-        tenantId,
-        fromVersion,
-        JSON.stringify(metadata),
-        metadata.idempotencyKey === '' ? null : metadata.idempotencyKey,
-        eventIds,
-        protos.map((proto) => proto.version),
-        decision.events.map((event) => event.type),
-        decision.events.map((event) => CURRENT_SCHEMA_VERSION[event.type]),
-        protos.map((proto) => Buffer.from(ConversationEventProto.encode(proto).finish())),
-        decision.events.map((event) => event.occurredAtMs),
-      ],
-    );
-    if (rows.length === 0) return undefined;
+    const parameters: unknown[] = [
+      conversationId,
+      toVersion,
+      next.model,
+      next.shardId,
+      next.status === 'closed',
+      next.updatedAtMs,
+      tenantId,
+      fromVersion,
+      JSON.stringify(metadata),
+      metadata.idempotencyKey === '' ? null : metadata.idempotencyKey,
+      eventIds,
+      protos.map((proto) => proto.version),
+      decision.events.map((event) => event.type),
+      decision.events.map((event) => CURRENT_SCHEMA_VERSION[event.type]),
+      protos.map((proto) => Buffer.from(ConversationEventProto.encode(proto).finish())),
+      decision.events.map((event) => event.occurredAtMs),
+    ];
+    let snapshot = '';
     if (snapshotDue(fromVersion, toVersion, this.options.snapshotEvery)) {
-      await runner.query(
-        `INSERT INTO snapshots (stream_id, version, schema_version, state) VALUES ($1, $2, $3, $4::jsonb)
+      const first = parameters.push(SNAPSHOT_SCHEMA_VERSION, snapshotJson(next)) - 1;
+      snapshot = `,
+       snapshot AS (
+         INSERT INTO snapshots (stream_id, version, schema_version, state)
+         SELECT moved.id, $2, $${first}, $${first + 1}::jsonb FROM moved
          ON CONFLICT (stream_id) DO UPDATE
            SET version = EXCLUDED.version, schema_version = EXCLUDED.schema_version,
-               state = EXCLUDED.state, taken_at = now()`,
-        [conversationId, toVersion, SNAPSHOT_SCHEMA_VERSION, snapshotJson(next)],
-      );
+               state = EXCLUDED.state, taken_at = now())`;
     }
-    await enqueueOutbox(
-      queryableOf(runner),
+    // Enqueued only if the compare-and-set matched: the same commit as the events, or nothing.
+    const outbox = outboxInsert(
       this.options.topic,
       protos.map((event, index) => ({
         key: conversationId,
@@ -329,7 +357,31 @@ export class PostgresConversationEventStore implements ConversationEventStore {
         time: new Date(event.occurredAtMs),
       })),
       { source: this.options.source },
+      parameters.length + 1,
+      'EXISTS (SELECT 1 FROM moved)',
     );
+    parameters.push(...outbox.values);
+    const rows = await select<{ global_position: string }>(
+      runner,
+      `WITH moved AS (
+         UPDATE streams
+            SET version = $2, model = $3, shard_id = $4, closed = $5,
+                updated_at = to_timestamp($6::double precision / 1000)
+          WHERE id = $1 AND tenant_id = $7 AND version = $8
+         RETURNING id),
+       appended AS (
+         INSERT INTO events (event_id, stream_id, version, type, schema_version, payload, metadata, idempotency_key, occurred_at)
+         SELECT e.event_id, moved.id, e.version, e.type, e.schema_version, e.payload, $9::jsonb, $10,
+                to_timestamp(e.occurred_at / 1000)
+           FROM moved,
+                unnest($11::uuid[], $12::int[], $13::text[], $14::int[], $15::bytea[], $16::double precision[])
+                  AS e(event_id, version, type, schema_version, payload, occurred_at)
+         RETURNING global_position)${snapshot},
+       outboxed AS (${outbox.sql})
+       SELECT global_position FROM appended`,
+      parameters,
+    );
+    if (rows.length === 0) return undefined;
     const opened = decision.events.find((event) => event.type === 'UserMessageAppended');
     return ok({
       version: toVersion,
@@ -352,13 +404,6 @@ async function positionOf(
     [conversationId, version],
   );
   return row ? Number(row.global_position) : 0;
-}
-
-/** The transaction's connection as libs/messaging sees it (it only sends statements, never reads results). */
-function queryableOf(runner: QueryRunner): Queryable {
-  return {
-    query: (text: string, values?: unknown[]) => runner.query(text, values),
-  } as unknown as Queryable;
 }
 
 function uniqueViolation(error: unknown): string | undefined {
