@@ -20,7 +20,9 @@ export function createEventStoreDataSource(options: EventStoreDataSourceOptions)
     // One transaction for the whole set: a crash mid-way leaves the schema as it was.
     migrationsTransactionMode: 'all',
     synchronize: false,
-    logging: ['error'],
+    // TypeORM's own error log prints every failed query with its parameters, which hold users'
+    // message text. Failures reach our logs as DomainErrors instead, without the content.
+    logging: false,
     poolSize: options.poolSize ?? 10,
     connectTimeoutMS: options.connectTimeoutMs ?? 10_000,
     extra: {
