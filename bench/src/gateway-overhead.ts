@@ -1,203 +1,300 @@
-// What the gateway itself adds to a turn. A ChatService that answers instantly (in this process,
-// on a real gRPC port) stands in for the router, so the figures are the gateway's own work: HTTP
-// and JSON parsing, API-key auth, the Redis quota script, admission, the gRPC hop and SSE
-// framing. The same turns go to the fake router directly (gRPC Converse, read to TurnCompleted)
-// and through the built gateway as a child process (POST /v1/chat/completions with stream: true,
-// read to [DONE]), alternating turn by turn; then the same with concurrent callers.
+// What Spillway's whole path costs on top of the GPU engine, in one run on one machine:
+//   direct   — POST /v1/chat/completions to gpu-sim itself;
+//   nginx    — the same through nginx (1 worker, keep-alive upstream) to the same gpu-sim;
+//   spillway — the same through the gateway (auth, quota in Redis, admission) → router (placement)
+//              → inference-adapter → the same gpu-sim, and, for stored conversations,
+//              POST /v1/conversations/:id/turns, which also goes through conversation-state.
+// gpu-sim runs at zero latency (SPILLWAY_TIME_SCALE=0), so whatever the paths add is the software's
+// own cost. The whole system is started as users start it (scripts/start.mjs, one shard, its own
+// ports and databases). The load comes from bench/src/http-load.ts in its own process.
+//   1. closed loop, one caller: each round sends one request to every target in turn (rotating the
+//      order); added latency = target p50/p99 − direct p50/p99, non-streaming and streaming.
+//   2. cost: per path, both kinds, 4 closed-loop callers: CPU ms per request of every process
+//      (its idle burn subtracted), and the request rate two idle cores could serve at that cost;
+//   3. open-loop sweep per target and kind: fixed request rates, STEP_MS each; a rate is held when
+//      every request succeeded and p99 < 50 ms (latency counted from the scheduled send time).
 // Writes bench/results/gateway-overhead.json (or RESULTS_FILE).
 //
-// Run: npx turbo run build --filter=@spillway/gateway...
-//      npx tsc -p bench/tsconfig.build.json && node bench/dist/gateway-overhead.js
-// Needs PostgreSQL and Redis on 127.0.0.1 (a private database is created and dropped).
-// Knobs: TURNS (default 2000), CONCURRENCY (16), CONCURRENT_TURNS (2000), DELTAS (16).
-import { spawn, type ChildProcess } from 'node:child_process';
+// Run: npx turbo run build --filter=@spillway/bench... && npm run gateway-overhead -w @spillway/bench
+// Needs nginx on PATH (apt-get install nginx; it is started from a temporary directory, never as
+// a system service), Kafka, PostgreSQL and Redis (deploy/local/up.sh).
+// Knobs: ROUNDS (500), CONCURRENCY (1), COST_ROUNDS (500), RATES (100,250,500,1000,1500,2000),
+// STEP_MS (3000), MAX_TOKENS (16), PORT_OFFSET (5000), KEEP_LOGS (1 keeps the services' logs),
+// PROFILE_DIR (every service runs with --cpu-prof into it; needs Node 24, which allows it in
+// NODE_OPTIONS).
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chat, common } from '@spillway/contracts';
-import { createGrpcClient, createGrpcServer, type GrpcClient } from '@spillway/grpc';
 import pg from 'pg';
+import type { LoadJob, LoadResult, LoadTarget } from './http-load.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const TURNS = Number(process.env.TURNS ?? 2_000);
-const WARMUP = Math.min(200, TURNS);
-const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
-const CONCURRENT_TURNS = Number(process.env.CONCURRENT_TURNS ?? 2_000);
-const DELTAS = Number(process.env.DELTAS ?? 16);
-const PHASE_LIMIT_MS = 180_000;
-const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ROUNDS = Number(process.env.ROUNDS ?? 500);
+const COST_ROUNDS = Number(process.env.COST_ROUNDS ?? 500);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 1);
+const RATES = (process.env.RATES ?? '100,250,500,1000,1500,2000').split(',').map(Number);
+const STEP_MS = Number(process.env.STEP_MS ?? 3_000);
+const MAX_TOKENS = Number(process.env.MAX_TOKENS ?? 16);
+const PORT_OFFSET = Number(process.env.PORT_OFFSET ?? 5_000);
+const PROFILE_DIR = process.env.PROFILE_DIR;
+const P99_LIMIT_MS = 50;
+const CONVERSATIONS = 50;
+const POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 const RESULTS_FILE = process.env.RESULTS_FILE ?? `${root}bench/results/gateway-overhead.json`;
-const MODEL = 'bench-model';
-const ADMIN_TOKEN = `bench-${randomBytes(8).toString('hex')}`;
+const MODEL = 'spillway-8b';
+const DATABASE_PREFIX = `spillway_bench_gw_${randomBytes(3).toString('hex')}`;
+const GPU_SIM_URL = `http://127.0.0.1:${8100 + PORT_OFFSET}`;
+const GATEWAY_URL = `http://127.0.0.1:${8080 + PORT_OFFSET}`;
 
-const QUESTIONS = [
-  'Where is my order? The tracking page has not changed since Monday.',
-  'How do I reset my password if I no longer have access to my email?',
-  'Can I return a product after thirty days if it is still sealed?',
-];
+type Kind = 'nonstream' | 'stream';
+const KINDS: readonly Kind[] = ['nonstream', 'stream'];
+type Path = 'direct' | 'nginx' | 'spillway';
+const PATHS: readonly Path[] = ['direct', 'nginx', 'spillway'];
 
-interface Turn {
-  readonly totalMs: number;
-  readonly firstTokenMs: number;
-  readonly text: string;
-}
-
-/** The router's ChatService reduced to an instant, deterministic reply of DELTAS words. */
-function instantRouter() {
-  let turn = 0;
-  const unused = async (): Promise<never> => {
-    throw new Error('not used by the benchmark');
-  };
-  return createGrpcServer({
-    serviceName: 'bench-router',
-    port: 0,
-    services: [
-      {
-        definition: chat.ChatServiceDefinition,
-        implementation: {
-          startConversation: unused,
-          getConversation: unused,
-          listConversations: unused,
-          closeConversation: unused,
-          listModels: async () => ({
-            models: [{ id: MODEL, ownedBy: 'bench', createdAtMs: 0, contextWindowTokens: 0 }],
-          }),
-          async *converse() {
-            const turnId = `turn-${(turn += 1)}`;
-            yield {
-              event: { $case: 'started', value: { turnId, shardId: 's', placementReason: 'new' } },
-            };
-            for (let i = 0; i < DELTAS; i++) {
-              yield { event: { $case: 'delta', value: { text: ` w${i}`, index: i } } };
-            }
-            yield {
-              event: {
-                $case: 'completed',
-                value: {
-                  turnId,
-                  shardId: 's',
-                  finishReason: common.FinishReason.FINISH_REASON_STOP,
-                  usage: {
-                    promptTokens: 16,
-                    completionTokens: DELTAS,
-                    totalTokens: 16 + DELTAS,
-                    cachedPromptTokens: 0,
-                  },
-                  failovers: 0,
-                },
-              },
-            };
-          },
-        },
-      },
-    ],
+function body(kind: Kind, withModel = true): string {
+  return JSON.stringify({
+    ...(withModel ? { model: MODEL } : {}),
+    messages: [{ role: 'user', content: 'Where is my order? It has not moved since Monday.' }],
+    max_tokens: MAX_TOKENS,
+    // Not 0: the gateway answers temperature-0 repeats from its response cache.
+    temperature: 0.7,
+    ...(kind === 'stream' ? { stream: true } : {}),
   });
 }
 
-function startGateway(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', '@spillway/telemetry/register', 'dist/main.js'],
-    {
-      cwd: `${root}services/gateway`,
-      env: { ...process.env, SPILLWAY_SERVICE: 'gateway', SPILLWAY_TRACE_EXPORTER: 'none', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+// ---------------------------------------------------------------- processes
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`gateway not ready in 30 s:\n${output}`)),
-      30_000,
+      () => reject(new Error(`not ready after ${timeoutMs} ms:\n${output.slice(-3_000)}`)),
+      timeoutMs,
     );
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      const match = /gateway listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
+      if (pattern.test(output)) {
         clearTimeout(timer);
-        resolve({ child, url: match[1] });
+        resolve(output);
       }
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}):\n${output}`)));
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited (${code}):\n${output.slice(-3_000)}`));
+    });
   });
 }
 
-async function direct(
-  client: GrpcClient<typeof chat.ChatServiceDefinition>,
-  tenantId: string,
-  question: string,
-): Promise<Turn> {
-  const begin = performance.now();
-  let firstTokenMs = Number.NaN;
-  let text = '';
-  let completed = false;
-  for await (const response of client.converse({
-    tenantId,
-    conversationId: '',
-    messages: [{ role: common.Role.ROLE_USER, content: question, name: '' }],
-    sampling: { temperature: 0.7, stop: [] },
-    priority: common.Priority.PRIORITY_STANDARD,
-    idempotencyKey: '',
-    ttftBudgetMs: 0,
-    stateless: true,
-    model: MODEL,
-    endUser: '',
-  })) {
-    const event = response.event;
-    if (event?.$case === 'delta') {
-      if (Number.isNaN(firstTokenMs)) firstTokenMs = performance.now() - begin;
-      text += event.value.text;
-    } else if (event?.$case === 'completed') completed = true;
-  }
-  if (!completed) throw new Error('the router stream ended without TurnCompleted');
-  return { totalMs: performance.now() - begin, firstTokenMs, text };
+async function startSystem(logDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      SPILLWAY_PORT_OFFSET: String(PORT_OFFSET),
+      SPILLWAY_DATABASE_PREFIX: DATABASE_PREFIX,
+      SPILLWAY_SHARDS: '1',
+      SPILLWAY_TIME_SCALE: '0',
+      SPILLWAY_MODEL_LOAD_MS: '0',
+      SPILLWAY_SKIP_BUILD: '1',
+      SPILLWAY_LOG_DIR: logDir,
+      ...(PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForOutput(child, /Press Ctrl-C to stop/, 180_000);
+  return child;
 }
 
-async function viaGateway(gatewayUrl: string, apiKey: string, question: string): Promise<Turn> {
-  const begin = performance.now();
-  const response = await fetch(`${gatewayUrl}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-    body: JSON.stringify({
-      model: MODEL,
-      messages: [{ role: 'user', content: question }],
-      stream: true,
-      temperature: 0.7,
-    }),
-  });
-  if (!response.ok || !response.body) {
-    throw new Error(`gateway answered HTTP ${response.status}: ${await response.text()}`);
+/** The bench tenant: limits far above any rate measured here, so quotas never refuse. */
+function createBenchKey(): string {
+  const admin = (...args: string[]) => {
+    const result = spawnSync(process.execPath, ['dist/admin.js', ...args, '--json'], {
+      cwd: `${root}services/gateway`,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${DATABASE_PREFIX}_gateway`,
+        REDIS_URL: 'redis://127.0.0.1:6379',
+      },
+    });
+    if (result.status !== 0) throw new Error(`admin ${args[0]} failed: ${result.stderr}`);
+    return result.stdout;
+  };
+  admin(
+    'create-tenant',
+    '--name',
+    'bench',
+    '--tier',
+    'premium',
+    '--rpm',
+    '1000000',
+    '--tpm',
+    '1000000000',
+  );
+  return (
+    JSON.parse(admin('create-key', '--tenant', 'bench', '--name', 'bench')) as {
+      api_key: string;
+    }
+  ).api_key;
+}
+
+async function startNginx(
+  dir: string,
+  upstreamPort: number,
+): Promise<{
+  child: ChildProcess;
+  url: string;
+}> {
+  const port = await freePort();
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+  keepalive_requests 1000000;
+  upstream gpusim {
+    server 127.0.0.1:${upstreamPort};
+    keepalive 256;
+    keepalive_requests 1000000;
   }
-  const decoder = new TextDecoder();
-  let body = '';
-  let firstTokenMs = Number.NaN;
-  for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
-    body += decoder.decode(bytes, { stream: true });
-    if (Number.isNaN(firstTokenMs) && body.includes('"content":" w')) {
-      firstTokenMs = performance.now() - begin;
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://gpusim;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
     }
   }
-  const totalMs = performance.now() - begin;
-  if (!body.includes('data: [DONE]')) throw new Error('gateway stream ended without [DONE]');
-  const text = body
-    .split('\n\n')
-    .filter((event) => event.startsWith('data: {'))
-    .map(
-      (event) =>
-        (JSON.parse(event.slice(6)) as { choices: { delta: { content?: string } }[] }).choices[0]
-          ?.delta.content ?? '',
-    )
-    .join('');
-  return { totalMs, firstTokenMs, text };
+}
+`,
+  );
+  const child = spawn('nginx', ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`nginx exited: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
+    try {
+      await fetch(`${url}/health`);
+      return { child, url };
+    } catch {
+      if (Date.now() > deadline) throw new Error('nginx did not come up in 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
-/** CPU time (user + system) a process has used, in ms; Linux /proc, 10 ms resolution. */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
+// ---------------------------------------------------------------- load generator
+
+class LoadGenerator {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(): Promise<LoadGenerator> {
+    const child = fork(fileURLToPath(new URL('./http-load.js', import.meta.url)), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`load generator exited (${code})`)));
+    });
+    return new LoadGenerator(child);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  run(job: LoadJob): Promise<LoadResult> {
+    return new Promise((resolve, reject) => {
+      this.child.once('message', (message: { ok: boolean; result?: LoadResult; error?: string }) =>
+        message.ok && message.result ? resolve(message.result) : reject(new Error(message.error)),
+      );
+      this.child.send(job);
+    });
+  }
+
+  stop(): Promise<void> {
+    return stop(this.child, 'SIGTERM');
+  }
+}
+
+// ---------------------------------------------------------------- measurement
+
+const round3 = (v: number) => Math.round(v * 1_000) / 1_000;
+
+function stats(values: readonly number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return {
+    n: sorted.length,
+    p50: round3(at(0.5)),
+    p90: round3(at(0.9)),
+    p99: round3(at(0.99)),
+    max: round3(sorted.at(-1) ?? Number.NaN),
+  };
+}
+
+/** The services start.mjs runs, by name (from each child's working directory), and their pids. */
+function servicePids(systemPid: number): Record<string, number> {
+  const pids: Record<string, number> = {};
+  const children = readFileSync(`/proc/${systemPid}/task/${systemPid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  for (const pid of children) {
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      pids[cwd.slice(cwd.lastIndexOf('/') + 1)] = pid;
+    } catch {
+      // exited in between
+    }
+  }
+  return pids;
+}
+
+/** CPU time (user + system) of a process, ms; Linux /proc, 10 ms resolution. */
+function cpuMs(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return (Number(fields[11]) + Number(fields[12])) * 10;
@@ -206,175 +303,309 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-function stats(values: readonly number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  const round = (v: number) => Math.round(v * 1_000) / 1_000;
-  return {
-    n: sorted.length,
-    p50: round(at(0.5)),
-    p90: round(at(0.9)),
-    p99: round(at(0.99)),
-    mean: round(sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length)),
-  };
+function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
 }
 
-function summarize(directTurns: Turn[], gatewayTurns: Turn[]) {
-  const d = stats(directTurns.map((t) => t.totalMs));
-  const g = stats(gatewayTurns.map((t) => t.totalMs));
-  const dFirst = stats(directTurns.map((t) => t.firstTokenMs));
-  const gFirst = stats(gatewayTurns.map((t) => t.firstTokenMs));
-  const round = (v: number) => Math.round(v * 1_000) / 1_000;
-  return {
-    turnMs: {
-      direct: d,
-      gateway: g,
-      overheadP50: round(g.p50 - d.p50),
-      overheadP99: round(g.p99 - d.p99),
-    },
-    firstTokenMs: {
-      direct: dFirst,
-      gateway: gFirst,
-      overheadP50: round(gFirst.p50 - dFirst.p50),
-      overheadP99: round(gFirst.p99 - dFirst.p99),
-    },
-  };
+/**
+ * CPU ms per request of each process over a step, less what the process burns idle (heartbeats,
+ * Kafka polls, timers) over the same wall time.
+ */
+function cpuPerRequest(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  wallMs: number,
+  requests: number,
+  idleMsPerSecond: Record<string, number>,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(before).map((name) => {
+      const used = (after[name] ?? Number.NaN) - (before[name] ?? Number.NaN);
+      const idle = ((idleMsPerSecond[name] ?? 0) * wallMs) / 1_000;
+      return [name, round3(Math.max(0, used - idle) / Math.max(1, requests))];
+    }),
+  );
 }
 
 async function main(): Promise<void> {
-  const loadBefore = loadavg()[0] ?? 0;
-  const database = `spillway_bench_gateway_${randomBytes(4).toString('hex')}`;
-  const databaseUrl = new URL(POSTGRES);
-  databaseUrl.pathname = `/${database}`;
-  const router = instantRouter();
-  const routerPort = await router.start();
-  let gateway: ChildProcess | undefined;
+  const workDir = mkdtempSync(join(tmpdir(), 'spillway-bench-gw-'));
+  const loadAverages: { at: string; load1m: number }[] = [];
+  const noteLoad = (at: string) => loadAverages.push({ at, load1m: loadavg()[0] ?? 0 });
+  noteLoad('start');
+  if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
+  let system: ChildProcess | undefined;
+  let nginx: ChildProcess | undefined;
+  let load: LoadGenerator | undefined;
   try {
-    const started = await startGateway({
-      GATEWAY_PORT: '0',
-      DATABASE_URL: databaseUrl.toString(),
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      GATEWAY_REDIS_KEY_PREFIX: `bench:${database}:`,
-      ROUTER_ADDRESS: `127.0.0.1:${routerPort}`,
-      GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
-      GATEWAY_MAX_CONCURRENT_TURNS: String(Math.max(256, CONCURRENCY * 4)),
-    });
-    gateway = started.child;
-    const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
-    const tenantResponse = await fetch(`${started.url}/admin/v1/tenants`, {
-      method: 'POST',
-      headers: admin,
-      body: JSON.stringify({
-        name: 'bench',
-        tier: 'standard',
-        requests_per_minute: 1_000_000,
-        tokens_per_minute: 1_000_000_000,
-      }),
-    });
-    const tenant = (await tenantResponse.json()) as { id: string };
-    const keyResponse = await fetch(`${started.url}/admin/v1/tenants/bench/keys`, {
-      method: 'POST',
-      headers: admin,
-      body: '{}',
-    });
-    const { api_key: apiKey } = (await keyResponse.json()) as { api_key: string };
-    const client = createGrpcClient(chat.ChatServiceDefinition, `127.0.0.1:${routerPort}`, {
-      defaultDeadlineMs: 30_000,
-    });
+    system = await startSystem(join(workDir, 'logs'));
+    const apiKey = createBenchKey();
+    const started = await startNginx(join(workDir, 'nginx'), 8100 + PORT_OFFSET);
+    nginx = started.child;
+    load = await LoadGenerator.start();
+    const pids: Record<string, number> = {
+      ...servicePids(system.pid!),
+      nginx: Number(readFileSync(join(workDir, 'nginx', 'nginx.pid'), 'utf8')),
+      'load-generator': load.pid!,
+    };
+    // nginx's master only supervises; its one worker does the proxying.
+    const worker = readFileSync(`/proc/${pids.nginx}/task/${pids.nginx}/children`, 'utf8').trim();
+    if (worker !== '') pids.nginx = Number(worker.split(/\s+/)[0]);
 
-    const check = [
-      await direct(client, tenant.id, QUESTIONS[0]!),
-      await viaGateway(started.url, apiKey, QUESTIONS[0]!),
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const conversations: string[] = [];
+    for (let i = 0; i < CONVERSATIONS; i++) {
+      const response = await fetch(`${GATEWAY_URL}/v1/conversations`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL }),
+      });
+      if (response.status !== 201) throw new Error(`create conversation: ${await response.text()}`);
+      conversations.push(((await response.json()) as { id: string }).id);
+    }
+
+    const target = (path: Path, kind: Kind): LoadTarget => ({
+      name: `${path}.${kind}`,
+      urls: [
+        `${path === 'direct' ? GPU_SIM_URL : path === 'nginx' ? started.url : GATEWAY_URL}/v1/chat/completions`,
+      ],
+      headers: path === 'spillway' ? auth : {},
+      body: body(kind),
+      stream: kind === 'stream',
+    });
+    const storedTurns = (kind: Kind): LoadTarget => ({
+      name: `spillway-conversation.${kind}`,
+      urls: conversations.map((id) => `${GATEWAY_URL}/v1/conversations/${id}/turns`),
+      headers: auth,
+      body: body(kind, false),
+      stream: kind === 'stream',
+    });
+    const everything = [
+      ...KINDS.flatMap((kind) => PATHS.map((path) => target(path, kind))),
+      ...KINDS.map(storedTurns),
     ];
-    if (check[0]!.text !== check[1]!.text) {
-      throw new Error(`replies differ: ${JSON.stringify(check.map((t) => t.text))}`);
-    }
-    for (let i = 0; i < WARMUP; i++) {
-      await direct(client, tenant.id, QUESTIONS[i % QUESTIONS.length]!);
-      await viaGateway(started.url, apiKey, QUESTIONS[i % QUESTIONS.length]!);
-    }
 
-    const deadline = performance.now() + PHASE_LIMIT_MS;
-    const seqDirect: Turn[] = [];
-    const seqGateway: Turn[] = [];
-    for (let i = 0; i < TURNS && performance.now() < deadline; i++) {
-      const question = QUESTIONS[i % QUESTIONS.length]!;
-      // Alternate which goes first so neither always runs on a warmer connection.
-      if (i % 2 === 0) {
-        seqDirect.push(await direct(client, tenant.id, question));
-        seqGateway.push(await viaGateway(started.url, apiKey, question));
-      } else {
-        seqGateway.push(await viaGateway(started.url, apiKey, question));
-        seqDirect.push(await direct(client, tenant.id, question));
+    // Warm-up: JIT, connection pools, the auth cache, every route once at least.
+    const warm = await load.run({
+      kind: 'closed',
+      targets: everything,
+      rounds: 100,
+      concurrency: 4,
+      maxMs: 60_000,
+    });
+    const warmErrors = Object.values(warm.errors).reduce((a, b) => a + b, 0);
+    if (warmErrors > 0) throw new Error(`warm-up failed: ${warm.errorSamples.join('\n')}`);
+    noteLoad('after warm-up');
+
+    // What every process burns with no requests at all, subtracted from the per-request figures.
+    const IDLE_MS = 3_000;
+    const idleBefore = cpuSnapshot(pids);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const idleAfter = cpuSnapshot(pids);
+    const idleMsPerSecond = Object.fromEntries(
+      Object.keys(idleBefore).map((name) => [
+        name,
+        round3(((idleAfter[name] ?? 0) - (idleBefore[name] ?? 0)) / (IDLE_MS / 1_000)),
+      ]),
+    );
+
+    // 1. Closed loop.
+    const closed = await load.run({
+      kind: 'closed',
+      targets: everything,
+      rounds: ROUNDS,
+      concurrency: CONCURRENCY,
+      maxMs: 180_000,
+    });
+    noteLoad('after closed loop');
+    const closedStats = Object.fromEntries(
+      Object.entries(closed.latenciesMs).map(([name, values]) => [
+        name,
+        { ...stats(values), errors: closed.errors[name] ?? 0 },
+      ]),
+    );
+    const added = (name: string, kind: Kind) => {
+      const d = closedStats[`direct.${kind}`]!;
+      const t = closedStats[name]!;
+      return { p50: round3(t.p50 - d.p50), p99: round3(t.p99 - d.p99) };
+    };
+    const addedLatencyMs = Object.fromEntries(
+      everything
+        .filter((t) => !t.name.startsWith('direct.'))
+        .map((t) => [t.name, added(t.name, t.stream ? 'stream' : 'nonstream')]),
+    );
+
+    // 2. Cost: CPU per request of every process, per path, at a steady closed-loop load.
+    const cost: Record<string, unknown> = {};
+    for (const path of PATHS) {
+      const targets = KINDS.map((kind) => target(path, kind));
+      const before = cpuSnapshot(pids);
+      const result = await load.run({
+        kind: 'closed',
+        targets,
+        rounds: COST_ROUNDS,
+        concurrency: 4,
+        maxMs: 120_000,
+      });
+      const cpu = cpuPerRequest(
+        before,
+        cpuSnapshot(pids),
+        result.wallMs,
+        result.sent,
+        idleMsPerSecond,
+      );
+      const total = Object.entries(cpu)
+        .filter(([name]) => name !== 'load-generator')
+        .reduce((sum, [, ms]) => sum + ms, 0);
+      cost[path] = {
+        requests: result.sent,
+        errors: Object.values(result.errors).reduce((a, b) => a + b, 0),
+        requestsPerSecond: Math.round((result.sent / result.wallMs) * 1_000),
+        cpuMsPerRequest: cpu,
+        serverCpuMsPerRequest: round3(total),
+        // What two fully idle cores could serve at that cost, ignoring the load generator.
+        cpuBoundRpsOnTwoCores: Math.round(2_000 / Math.max(total, 0.001)),
+      };
+      console.log(JSON.stringify({ cost: path, ...(cost[path] as object) }));
+    }
+    noteLoad('after cost');
+
+    // 3. Open-loop sweep.
+    const sweep: Record<string, unknown[]> = {};
+    const maxHeldRps: Record<string, number> = {};
+    for (const kind of KINDS) {
+      for (const path of PATHS) {
+        const t = target(path, kind);
+        sweep[t.name] = [];
+        maxHeldRps[t.name] = 0;
+        for (const rate of RATES) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          const before = cpuSnapshot(pids);
+          const result = await load.run({
+            kind: 'open',
+            target: t,
+            ratePerSecond: rate,
+            durationMs: STEP_MS,
+            graceMs: 5_000,
+            maxInFlight: 2_000,
+          });
+          const cpu = cpuPerRequest(
+            before,
+            cpuSnapshot(pids),
+            result.wallMs,
+            result.sent,
+            idleMsPerSecond,
+          );
+          const latency = stats(result.latenciesMs[t.name] ?? []);
+          const errors = result.errors[t.name] ?? 0;
+          const held = errors === 0 && latency.p99 < P99_LIMIT_MS;
+          const step = {
+            rate,
+            achievedRps: Math.round(
+              ((result.latenciesMs[t.name]?.length ?? 0) / result.wallMs) * 1_000,
+            ),
+            held,
+            errors,
+            latencyMs: latency,
+            cpuMsPerRequest: cpu,
+            load1m: loadavg()[0] ?? 0,
+            ...(result.errorSamples.length > 0 ? { errorSamples: result.errorSamples } : {}),
+          };
+          sweep[t.name]!.push(step);
+          console.log(JSON.stringify({ target: t.name, ...step }));
+          if (!held) {
+            // An overloaded step can leave the shard marked failed for a while: wait until the
+            // path answers again, so the next target starts from a healthy system.
+            await recover(load, t);
+            break;
+          }
+          maxHeldRps[t.name] = rate;
+        }
       }
     }
-
-    const concurrent = async (
-      run: (n: number) => Promise<Turn>,
-    ): Promise<{ turns: Turn[]; wallMs: number }> => {
-      const turns: Turn[] = [];
-      let next = 0;
-      const limit = performance.now() + PHASE_LIMIT_MS;
-      const begin = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < CONCURRENT_TURNS && performance.now() < limit) {
-            turns.push(await run(next++));
-          }
-        }),
-      );
-      return { turns, wallMs: performance.now() - begin };
-    };
-    const conDirect = await concurrent((n) =>
-      direct(client, tenant.id, QUESTIONS[n % QUESTIONS.length]!),
-    );
-    const cpuBefore = cpuMs(gateway.pid);
-    const conGateway = await concurrent((n) =>
-      viaGateway(started.url, apiKey, QUESTIONS[n % QUESTIONS.length]!),
-    );
-    const gatewayCpuMs = cpuMs(gateway.pid) - cpuBefore;
-    client.close();
+    noteLoad('after sweep');
 
     const report = {
       benchmark: 'gateway-overhead',
       node: process.version,
       cpus: availableParallelism(),
       cpuModel: cpus()[0]?.model ?? 'unknown',
-      loadAverage1m: { before: loadBefore, after: loadavg()[0] ?? 0 },
-      settings: { deltasPerTurn: DELTAS, warmupPairs: WARMUP, concurrency: CONCURRENCY },
-      method:
-        'An instant ChatService in the bench process (real gRPC on 127.0.0.1) stands in for the router; ' +
-        'the built gateway runs as a child process (tracing on, no exporter) with real PostgreSQL and ' +
-        'Redis. direct = gRPC ChatService.Converse read to TurnCompleted; gateway = POST ' +
-        '/v1/chat/completions (stream, temperature 0.7 so the cache is not used) read to [DONE]. ' +
-        'Times are per turn, in ms; both paths share the same machine and the same fake router.',
-      sequential: { turns: seqDirect.length, ...summarize(seqDirect, seqGateway) },
-      concurrent: {
-        turns: conDirect.turns.length,
-        directTurnsPerSecond: Math.round((conDirect.turns.length / conDirect.wallMs) * 1_000),
-        gatewayTurnsPerSecond: Math.round((conGateway.turns.length / conGateway.wallMs) * 1_000),
-        // Independent of other load on the machine: what one turn costs the gateway process.
-        gatewayCpuMsPerTurn: Math.round((gatewayCpuMs / conGateway.turns.length) * 1_000) / 1_000,
-        ...summarize(conDirect.turns, conGateway.turns),
+      loadAverage1m: loadAverages,
+      settings: {
+        maxTokens: MAX_TOKENS,
+        closedLoopRounds: ROUNDS,
+        closedLoopConcurrency: CONCURRENCY,
+        rates: RATES,
+        stepMs: STEP_MS,
+        p99LimitMs: P99_LIMIT_MS,
+        storedConversations: CONVERSATIONS,
+        gpuSimTimeScale: 0,
+        shards: 1,
+        profiled: PROFILE_DIR !== undefined,
       },
+      method:
+        'One run, one machine. The whole system started by scripts/start.mjs (1 shard, gpu-sim at ' +
+        'zero latency, tracing on without an exporter), nginx 1 worker proxying to the same gpu-sim, ' +
+        'load from a separate keep-alive node:http process. direct/nginx/spillway = POST ' +
+        '/v1/chat/completions (temperature 0.7, max_tokens as set), read to the end (stream: to ' +
+        '[DONE]); spillway-conversation = POST /v1/conversations/:id/turns (also conversation-state). ' +
+        'Closed loop: one request per target per round, rotating order. Sweep: open loop, latency ' +
+        'from the scheduled send time; held = no errors and p99 < 50 ms.',
+      closedLoop: {
+        latencyMs: closedStats,
+        addedLatencyMs,
+      },
+      idleCpuMsPerSecond: idleMsPerSecond,
+      cost,
+      maxHeldRps,
+      sweep,
     };
     writeFileSync(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
-    console.log(JSON.stringify(report, null, 2));
+    console.log(JSON.stringify({ closedLoop: report.closedLoop, maxHeldRps }, null, 2));
+  } catch (error) {
+    process.exitCode = 1;
+    throw error;
   } finally {
-    gateway?.kill('SIGTERM');
-    if (gateway && gateway.exitCode === null) {
-      await new Promise((resolve) => gateway?.once('exit', resolve));
-    }
-    await router.shutdown(1_000);
-    const adminDb = new pg.Client({ connectionString: POSTGRES });
-    await adminDb.connect();
-    await adminDb.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await adminDb.end();
+    await load?.stop();
+    await stop(nginx, 'SIGQUIT');
+    await stop(system, 'SIGINT');
+    await dropDatabases(DATABASE_PREFIX);
+    if (process.exitCode === 1 || process.env.KEEP_LOGS === '1')
+      console.error(`logs kept in ${workDir}/logs`);
+    else rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function recover(load: LoadGenerator, target: LoadTarget): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const probe = await load.run({
+      kind: 'closed',
+      targets: [target],
+      rounds: 5,
+      concurrency: 1,
+      maxMs: 10_000,
+    });
+    if ((probe.errors[target.name] ?? 0) === 0) return;
+  }
+}
+
+async function dropDatabases(prefix: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(
+      'select datname from pg_database where datname like $1',
+      [`${prefix}%`],
+    );
+    for (const { datname } of rows)
+      await client.query(`drop database if exists "${datname}" with (force)`);
+  } finally {
+    await client.end();
   }
 }
 
 main().catch((error: unknown) => {
   console.error(error);
-  process.exit(1);
+  process.exitCode = 1;
 });

@@ -7,7 +7,8 @@ import { parseFaultSpec } from './application/faults.js';
  */
 export const configSchema = z.object({
   GPU_SIM_PROFILE: z.string().min(1).default('llama-3.1-8b-h100'),
-  GPU_SIM_TIME_SCALE: z.coerce.number().positive().max(1000).default(1),
+  /** Wall seconds per simulated second; 0 = zero latency (every step is due at once). */
+  GPU_SIM_TIME_SCALE: z.coerce.number().min(0).max(1000).default(1),
   GPU_SIM_HOST: z.string().min(1).default('127.0.0.1'),
   GPU_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   GPU_SIM_SEED: z.coerce.number().int().default(0),
@@ -33,6 +34,20 @@ export const configSchema = z.object({
 });
 
 export type GpuSimConfig = z.infer<typeof configSchema>;
+
+/**
+ * What GPU_SIM_TIME_SCALE=0 runs at: one simulated second per wall nanosecond, so a whole reply is
+ * generated in the first engine tick after it arrives. The engine keeps a finite clock (arrival
+ * times, metrics) instead of dividing by zero.
+ */
+export const ZERO_LATENCY_TIME_SCALE = 1e-9;
+
+/** The engine's time scale and shortest tick: zero latency also drops the 1 ms timer floor. */
+export function effectiveTiming(config: GpuSimConfig): { timeScale: number; minTickMs: number } {
+  return config.GPU_SIM_TIME_SCALE === 0
+    ? { timeScale: ZERO_LATENCY_TIME_SCALE, minTickMs: 0 }
+    : { timeScale: config.GPU_SIM_TIME_SCALE, minTickMs: config.GPU_SIM_MIN_TICK_MS };
+}
 
 const FLAGS: Record<string, keyof GpuSimConfig> = {
   '--profile': 'GPU_SIM_PROFILE',

@@ -42,6 +42,11 @@ export const GPU_SIM_SETTINGS = Symbol('GpuSimSettings');
 export const realScheduler: SchedulerPort = {
   now: () => performance.now(),
   after: (delayMs, callback) => {
+    // setTimeout(0) waits at least 1 ms; zero latency (min tick 0) must not pay that per tick.
+    if (delayMs <= 0) {
+      const immediate = setImmediate(callback);
+      return () => clearImmediate(immediate);
+    }
     const timer = setTimeout(callback, delayMs);
     return () => clearTimeout(timer);
   },

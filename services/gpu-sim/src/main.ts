@@ -3,7 +3,7 @@
 import { ConfigError } from '@spillway/config';
 import { parseFaultSpec } from './application/faults.js';
 import { loadProfile } from './adapters/profiles/profile-file.js';
-import { loadGpuSimConfig } from './config.js';
+import { effectiveTiming, loadGpuSimConfig } from './config.js';
 import { startGpuSim } from './gpu-sim.app.js';
 
 async function main(): Promise<void> {
@@ -21,14 +21,15 @@ async function main(): Promise<void> {
     config.GPU_SIM_LOAD_TIME_MS === undefined
       ? shipped
       : { ...shipped, modelLoadMs: config.GPU_SIM_LOAD_TIME_MS };
+  const timing = effectiveTiming(config);
   const server = await startGpuSim(
     {
       profile,
       modelName: config.GPU_SIM_MODEL_NAME ?? profile.modelName,
-      timeScale: config.GPU_SIM_TIME_SCALE,
+      timeScale: timing.timeScale,
       seed: config.GPU_SIM_SEED,
       fault: parseFaultSpec(config.GPU_SIM_FAULT),
-      minTickMs: config.GPU_SIM_MIN_TICK_MS,
+      minTickMs: timing.minTickMs,
       maxWritesPerSecond: config.GPU_SIM_MAX_WRITES_PER_SEC,
     },
     { host: config.GPU_SIM_HOST, port: config.GPU_SIM_PORT },
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
       profile: profile.id,
       model: config.GPU_SIM_MODEL_NAME ?? profile.modelName,
       timeScale: config.GPU_SIM_TIME_SCALE,
-      readyInMs: profile.modelLoadMs * config.GPU_SIM_TIME_SCALE,
+      readyInMs: profile.modelLoadMs * timing.timeScale,
     })}\n`,
   );
   // process.on (not once) keeps the telemetry hook from exiting before the streams have drained.

@@ -43,7 +43,11 @@ export class ChatCompletionsHttpController {
       messages: parsed.messages,
       sampling: toSampling(parsed),
       cache: cacheModeOf(request),
-      fingerprintMaterial: fingerprintMaterial('chat.completions', parsed, [conversationId]),
+      // Only an Idempotency-Key retry is matched against it: not built for other requests.
+      fingerprintMaterial:
+        idempotencyKey === undefined
+          ? ''
+          : fingerprintMaterial('chat.completions', parsed, [conversationId]),
       ...(parsed.user ? { endUser: parsed.user } : {}),
       ...(conversationId !== undefined ? { conversationId } : {}),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),

@@ -110,7 +110,11 @@ export class ConversationsHttpController {
       conversationId,
       messages: parsed.messages,
       sampling: toSampling(parsed),
-      fingerprintMaterial: fingerprintMaterial('conversations.turns', parsed, [conversationId]),
+      // Only an Idempotency-Key retry is matched against it: not built for other requests.
+      fingerprintMaterial:
+        idempotencyKey === undefined
+          ? ''
+          : fingerprintMaterial('conversations.turns', parsed, [conversationId]),
       ...(parsed.user ? { endUser: parsed.user } : {}),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });

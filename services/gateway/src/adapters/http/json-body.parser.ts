@@ -44,7 +44,9 @@ export function parseJsonBody(request: FastifyRequest, body: Buffer): unknown {
     );
   }
   try {
-    return JSON.parse(text, rejectPrototypeKeys);
+    // The reviver visits every value; only a body that could name a forbidden key needs it
+    // (a key can be spelled with \u escapes, so any escape sends the body the careful way).
+    return mayNamePrototypeKey(text) ? JSON.parse(text, rejectPrototypeKeys) : JSON.parse(text);
   } catch (error) {
     if (error instanceof SyntaxError)
       throw invalidRequest(
@@ -54,6 +56,10 @@ export function parseJsonBody(request: FastifyRequest, body: Buffer): unknown {
       );
     throw error;
   }
+}
+
+function mayNamePrototypeKey(text: string): boolean {
+  return text.includes('__proto__') || text.includes('prototype') || text.includes('\\u');
 }
 
 /** `__proto__` / `constructor.prototype` keys: prototype-poisoning attempts, never legitimate here. */

@@ -108,6 +108,17 @@ export function finishChunk(context: ChunkContext, reason: FinishReason) {
   };
 }
 
+/**
+ * `JSON.stringify(contentChunk(context, text))` with the part that is the same for every token of
+ * a turn encoded once: a streamed reply serialises one string per token instead of an object.
+ */
+export function contentChunkEncoder(context: ChunkContext): (text: string) => string {
+  const base = JSON.stringify(chunkBase(context));
+  const head = `${base.slice(0, -1)},"choices":[{"index":0,"delta":{"content":`;
+  const tail = `},"logprobs":null,"finish_reason":null}]${context.includeUsage ? ',"usage":null' : ''}}`;
+  return (text) => head + JSON.stringify(text) + tail;
+}
+
 /** With `stream_options.include_usage`: one last chunk with no choices and the usage. */
 export function usageChunk(context: ChunkContext, usage: Usage) {
   return { ...chunkBase(context), choices: [], usage: openAiUsage(usage) };

@@ -1,10 +1,22 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 
-/** Server-sent events on a raw response, with back-pressure and disconnect detection. */
+const WRITTEN: Promise<void> = Promise.resolve();
+
+/**
+ * Server-sent events on a raw response, with back-pressure and disconnect detection.
+ *
+ * Events queued in the same event-loop turn leave in one socket write (flushed by setImmediate,
+ * before the loop next waits for I/O): a burst of tokens that arrived together costs one write and
+ * one chunk frame instead of one per token, and adds no waiting. The last events and the end of
+ * the response go out together.
+ */
 export class SseWriter {
   private closedByPeer = false;
-  private corked = false;
+  private pending = '';
+  private flushScheduled = false;
+  /** Set while the socket is over its high-water mark; producers wait on it. */
+  private backPressure: Promise<void> | undefined;
 
   constructor(private readonly response: ServerResponse) {
     response.once('close', () => {
@@ -28,23 +40,52 @@ export class SseWriter {
     });
   }
 
-  async data(payload: unknown): Promise<void> {
-    await this.write(
-      `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`,
-    );
+  /** Queues one event (an object is JSON-encoded); resolves at once unless the client is slow. */
+  data(payload: unknown): Promise<void> {
+    return this.raw(typeof payload === 'string' ? payload : JSON.stringify(payload));
   }
 
+  /** Queues one event whose data is already encoded. */
+  raw(encoded: string): Promise<void> {
+    if (this.gone) return WRITTEN;
+    this.pending += `data: ${encoded}\n\n`;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+    return this.backPressure ?? WRITTEN;
+  }
+
+  /** Writes whatever is queued and ends the response. */
   end(): void {
-    if (!this.response.writableEnded) this.response.end();
+    if (this.response.writableEnded) return;
+    const rest = this.pending;
+    this.pending = '';
+    if (rest !== '' && !this.gone) this.response.end(rest);
+    else this.response.end();
   }
 
   onClose(listener: () => void): void {
     this.response.once('close', listener);
   }
 
-  private async write(text: string): Promise<void> {
-    if (this.gone) return;
-    if (!this.response.write(text))
-      await Promise.race([once(this.response, 'drain'), once(this.response, 'close')]);
-  }
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const text = this.pending;
+    this.pending = '';
+    if (text === '' || this.gone || this.response.writableEnded) return;
+    if (!this.response.write(text) && !this.backPressure) {
+      this.backPressure = Promise.race([
+        once(this.response, 'drain'),
+        once(this.response, 'close'),
+      ]).then(
+        () => {
+          this.backPressure = undefined;
+        },
+        () => {
+          this.backPressure = undefined;
+        },
+      );
+    }
+  };
 }

@@ -8,6 +8,7 @@ import {
   chatCompletion,
   completionId,
   contentChunk,
+  contentChunkEncoder,
   finishChunk,
   roleChunk,
   usageChunk,
@@ -66,13 +67,14 @@ export async function sendTurn(
     includeUsage: options.includeUsage,
     ...(turn.conversationId !== undefined ? { conversationId: turn.conversationId } : {}),
   };
+  const encodeContent = contentChunkEncoder(context);
   sse.open(headers);
   try {
     await sse.data(roleChunk(context));
     for await (const event of turn.events()) {
       if (sse.gone) break;
       if (event.type === 'delta') {
-        if (event.text !== '') await sse.data(contentChunk(context, event.text));
+        if (event.text !== '') await sse.raw(encodeContent(event.text));
       } else {
         await sse.data(finishChunk(context, event.finishReason));
         if (options.includeUsage) await sse.data(usageChunk(context, event.usage));
@@ -81,9 +83,9 @@ export async function sendTurn(
     if (!sse.gone) await sse.data('[DONE]');
   } catch (error) {
     // Headers are out: the failure travels as an error event, which OpenAI's SDKs raise.
-    if (!sse.gone) await sse.data(toHttpError(error, options.bodyLimitBytes).body);
-    const status = toHttpError(error, options.bodyLimitBytes).status;
-    if (status >= 500)
+    const failure = toHttpError(error, options.bodyLimitBytes);
+    if (!sse.gone) await sse.data(failure.body);
+    if (failure.status >= 500)
       options.log.warn('gateway: turn failed mid-stream', {
         error: error instanceof Error ? error.message : String(error),
       });

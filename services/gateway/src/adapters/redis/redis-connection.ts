@@ -11,6 +11,9 @@ export async function connectRedis(url: string): Promise<Redis> {
     commandTimeout: 1_000,
     connectTimeout: 5_000,
     enableOfflineQueue: true,
+    // Commands issued in the same event-loop turn (quota admits and settles of concurrent turns)
+    // share one socket write and one read instead of a syscall pair each.
+    enableAutoPipelining: true,
   });
   // Reconnects are automatic; errors surface on the commands that fail.
   redis.on('error', () => undefined);

@@ -94,8 +94,12 @@ export class TurnRunner {
 
   async start(request: TurnRequest): Promise<TurnOutcome> {
     const { tenant } = request;
-    const fingerprint = createHash('sha256').update(request.fingerprintMaterial).digest('hex');
     const idempotencyKey = request.idempotencyKey;
+    // Only idempotent retries are matched by fingerprint: no hash for the other requests.
+    const fingerprint =
+      idempotencyKey === undefined
+        ? ''
+        : createHash('sha256').update(request.fingerprintMaterial).digest('hex');
     if (idempotencyKey !== undefined) {
       const replay = await this.claimIdempotencyKey(tenant.id, idempotencyKey, fingerprint);
       if (replay) {
@@ -225,7 +229,9 @@ export class TurnRunner {
         ticket.release(true);
         this.metrics.turnsInFlight(-1);
         this.metrics.turnFinished(priority, 'completed');
-        await this.quietly('settle quota', () =>
+        // Sent now, not awaited: the reply's end need not wait a Redis round trip, and the quota
+        // store applies a replica's commands in order, so this tenant's next admit sees it.
+        void this.quietly('settle quota', () =>
           this.quota.settle(tenant.id, tenant.limits, reserved, turn.usage.totalTokens),
         );
         if (idempotencyKey !== undefined) {
