@@ -18,6 +18,7 @@ import {
   BlockSet,
   DEFAULT_PLACEMENT_CONFIG,
   PlacementPipeline,
+  ReplyLengthTracker,
   ShardDirectory,
   seededRandom,
   type PlacementConfig,
@@ -437,14 +438,22 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-const allShardsConfig: PlacementConfig = {
+/** As the router composes it: the latency model reads the reply length it learns. */
+const routerConfig: PlacementConfig = {
   ...DEFAULT_PLACEMENT_CONFIG,
+  latency: {
+    ...DEFAULT_PLACEMENT_CONFIG.latency,
+    replyLength: new ReplyLengthTracker(DEFAULT_PLACEMENT_CONFIG.latency.expectedOutputTokens),
+  },
+};
+const allShardsConfig: PlacementConfig = {
+  ...routerConfig,
   candidates: { mode: 'all' },
 };
-const sampled = measureDecisions('sampled', DEFAULT_PLACEMENT_CONFIG, DECISIONS, SAMPLE_EVERY);
+const sampled = measureDecisions('sampled', routerConfig, DECISIONS, SAMPLE_EVERY);
 const sampledEveryBlock = measureDecisions(
   'sampled, every block indexed',
-  DEFAULT_PLACEMENT_CONFIG,
+  routerConfig,
   DECISIONS,
   1,
 );

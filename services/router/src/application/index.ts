@@ -26,3 +26,5 @@ export * from './get-conversation/get-conversation.query.js';
 export * from './list-conversations/list-conversations.query.js';
 export * from './close-conversation/close-conversation.use-case.js';
 export * from './list-models/list-models.query.js';
+export * from './get-model-routes/get-model-routes.query.js';
+export * from './replace-model-routes/replace-model-routes.use-case.js';

@@ -13,6 +13,7 @@ export * from './placement/policy-registry.js';
 export * from './placement/placement-pipeline.js';
 export * from './placement/shard-directory.js';
 export * from './spill/latency-model.js';
+export * from './spill/reply-length.js';
 export * from './spill/latency-budget.js';
 export * from './spill/spill-check.js';
 export * from './queueing/retry-hint.js';

@@ -2,11 +2,14 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type {
   LogPort,
-  ModelRoutesPort,
+  ModelRoutesSnapshot,
+  ModelRoutesStore,
+  ModelRoutesSwap,
   ShardLifecycleObserver,
   ShardStateChange,
 } from '../../application/index.js';
 import {
+  describeRouteProblem,
   validateModelRoutes,
   type ModelRoute,
   type ModelRouteTable,
@@ -53,19 +56,24 @@ export function parseModelRoutes(json: string): ReloadOutcome {
   }
   const table: ModelRouteTable = parsed.data;
   const problems = validateModelRoutes(table);
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, table, generation: 0 };
+  return problems.length > 0
+    ? { ok: false, problems: problems.map(describeRouteProblem) }
+    : { ok: true, table, generation: 0 };
 }
 
 /**
  * The model → pools table in force (canary weights, shadow pool). A rollback is an edit of the
- * file followed by SIGHUP (or `reload()`): the table is swapped whole and the very next turn
- * follows it, because routing is a pure function of (table, model, conversation). A bad edit is
- * refused and the table in force stays.
+ * file followed by SIGHUP (or `reload()`), or a `swap()` through the admin API: the table is
+ * swapped whole and the very next turn follows it, because routing is a pure function of (table,
+ * model, conversation). A bad edit is refused and the table in force stays. A reload re-reads the
+ * configured source, replacing a table the admin API swapped in.
  */
-export class ModelRoutesSource implements ModelRoutesPort, ShardLifecycleObserver {
+export class ModelRoutesSource implements ModelRoutesStore, ShardLifecycleObserver {
   private table: ModelRouteTable = { models: {} };
   private generation = 0;
   private derivedStale = true;
+  /** Set by swap(): the table came from the admin API, not from the configured source. */
+  private swappedIn = false;
 
   constructor(
     private readonly origin: ModelRoutesOrigin,
@@ -100,11 +108,33 @@ export class ModelRoutesSource implements ModelRoutesPort, ShardLifecycleObserve
   }
 
   current(): ModelRouteTable {
-    if (this.origin.kind === 'derived' && this.derivedStale) {
+    if (this.origin.kind === 'derived' && !this.swappedIn && this.derivedStale) {
       this.table = deriveFromShards(this.shards);
       this.derivedStale = false;
     }
     return this.table;
+  }
+
+  snapshot(): ModelRoutesSnapshot {
+    return {
+      table: this.current(),
+      generation: this.generation,
+      source: this.swappedIn ? 'admin' : this.describe(),
+    };
+  }
+
+  swap(table: ModelRouteTable, expectedGeneration: number): ModelRoutesSwap {
+    if (expectedGeneration !== 0 && expectedGeneration !== this.generation)
+      return { kind: 'stale-generation', current: this.generation };
+    this.table = table;
+    this.swappedIn = true;
+    this.generation++;
+    this.log.info('model routes replaced', {
+      source: 'admin',
+      generation: this.generation,
+      models: Object.keys(table.models).join(','),
+    });
+    return { kind: 'swapped', snapshot: this.snapshot() };
   }
 
   shardChanged(_change: ShardStateChange): void {
@@ -112,10 +142,17 @@ export class ModelRoutesSource implements ModelRoutesPort, ShardLifecycleObserve
   }
 
   private read(): ReloadOutcome {
+    const outcome = this.readOrigin();
+    if (outcome.ok) this.swappedIn = false;
+    return outcome;
+  }
+
+  private readOrigin(): ReloadOutcome {
     let json: string;
     switch (this.origin.kind) {
       case 'derived':
         this.derivedStale = true;
+        this.swappedIn = false;
         return { ok: true, table: this.current(), generation: ++this.generation };
       case 'inline':
         json = this.origin.json;

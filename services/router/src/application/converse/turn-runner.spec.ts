@@ -111,6 +111,7 @@ interface RunnerOptions {
   readonly spareState?: ShardView['state'];
   /** Runs at each wait of the runner, after the clock has moved on by the wait. */
   readonly onWait?: (shards: ShardDirectory) => void;
+  readonly replyLengths?: { observe(completionTokens: number): void };
 }
 
 function aRunner(inference: ScriptedInference, options: RunnerOptions = {}) {
@@ -171,6 +172,7 @@ function aRunner(inference: ScriptedInference, options: RunnerOptions = {}) {
     timer,
     metrics: NO_METRICS,
     log: SILENT_LOG,
+    replyLengths: options.replyLengths,
     settings: {
       maxFailovers: options.maxFailovers ?? 3,
       stallTimeoutMs: 0,
@@ -202,6 +204,18 @@ async function collect(
 }
 
 describe('turn runner', () => {
+  it('tells the latency model how long the finished reply was', async () => {
+    const inference = new ScriptedInference().on('home', reply([' one', ' two', ' three']));
+    const observed: number[] = [];
+    const { runner } = aRunner(inference, {
+      replyLengths: { observe: (tokens) => observed.push(tokens) },
+    });
+
+    await collect(runner.run(spec, new AbortController().signal));
+
+    expect(observed).toEqual([3]);
+  });
+
   it('streams the reply from the conversation’s shard', async () => {
     const inference = new ScriptedInference().on('home', reply([' one', ' two']));
     const { runner, admission } = aRunner(inference);

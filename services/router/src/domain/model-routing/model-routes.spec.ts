@@ -1,4 +1,9 @@
-import { routeModel, validateModelRoutes, type ModelRouteTable } from './model-routes.js';
+import {
+  describeRouteProblem,
+  routeModel,
+  validateModelRoutes,
+  type ModelRouteTable,
+} from './model-routes.js';
 
 const conversations = Array.from({ length: 10_000 }, (_, i) => `conversation-${i}`);
 
@@ -106,12 +111,28 @@ describe('model routes', () => {
         },
       },
     };
+    expect(validateModelRoutes(broken).map(describeRouteProblem)).toEqual([
+      'models["llama"].pools[0].weight: -1; use a number >= 0',
+      'models["llama"].pools[1].pool: a is listed twice',
+      'models["llama"].pools: no pool has a positive weight',
+      'models["llama"].shadow.sampleRate: 2 is outside 0..1',
+      'models["llama"].shadow.pool: a also serves replies; shadow a pool outside pools',
+    ]);
+  });
+
+  it('names empty names and empty pool lists', () => {
+    const broken: ModelRouteTable = {
+      models: {
+        '': { pools: [{ pool: 'a', weight: 1 }] },
+        llama: { pools: [], shadow: { pool: '', sampleRate: 0.5 } },
+        mistral: { pools: [{ pool: '', weight: 1 }] },
+      },
+    };
     expect(validateModelRoutes(broken)).toEqual([
-      'llama: pool a has weight -1; use a number >= 0',
-      'llama: pool a is listed twice',
-      'llama: no pool has a positive weight',
-      'llama: shadow sample rate 2 is outside 0..1',
-      'llama: shadow pool a also serves replies',
+      { field: 'models[""]', problem: 'a model name cannot be empty' },
+      { field: 'models["llama"].pools', problem: 'list at least one pool' },
+      { field: 'models["llama"].shadow.pool', problem: 'a pool name cannot be empty' },
+      { field: 'models["mistral"].pools[0].pool', problem: 'a pool name cannot be empty' },
     ]);
   });
 });

@@ -85,28 +85,57 @@ export function routeModel(
   };
 }
 
-/** What is wrong with a table, one message per problem; empty when it may be swapped in. */
-export function validateModelRoutes(table: ModelRouteTable): string[] {
-  const problems: string[] = [];
+/**
+ * One thing wrong with a table: the field, as a path in the table's JSON form
+ * (`models["llama"].pools[1].weight`), and what is wrong with it and how to fix it.
+ */
+export interface RouteProblem {
+  readonly field: string;
+  readonly problem: string;
+}
+
+export function describeRouteProblem({ field, problem }: RouteProblem): string {
+  return `${field}: ${problem}`;
+}
+
+/** What is wrong with a table, one entry per problem; empty when it may be swapped in. */
+export function validateModelRoutes(table: ModelRouteTable): RouteProblem[] {
+  const problems: RouteProblem[] = [];
   for (const [model, route] of Object.entries(table.models)) {
+    const at = `models[${JSON.stringify(model)}]`;
+    if (model === '') problems.push({ field: at, problem: 'a model name cannot be empty' });
+    if (route.pools.length === 0)
+      problems.push({ field: `${at}.pools`, problem: 'list at least one pool' });
     const seen = new Set<string>();
     let total = 0;
-    for (const { pool, weight } of route.pools) {
-      if (pool === '') problems.push(`${model}: a pool has an empty name`);
-      if (seen.has(pool)) problems.push(`${model}: pool ${pool} is listed twice`);
+    route.pools.forEach(({ pool, weight }, index) => {
+      const entry = `${at}.pools[${index}]`;
+      if (pool === '')
+        problems.push({ field: `${entry}.pool`, problem: 'a pool name cannot be empty' });
+      else if (seen.has(pool))
+        problems.push({ field: `${entry}.pool`, problem: `${pool} is listed twice` });
       seen.add(pool);
       if (!Number.isFinite(weight) || weight < 0)
-        problems.push(`${model}: pool ${pool} has weight ${weight}; use a number >= 0`);
+        problems.push({ field: `${entry}.weight`, problem: `${weight}; use a number >= 0` });
       else total += weight;
-    }
-    if (total <= 0) problems.push(`${model}: no pool has a positive weight`);
+    });
+    if (route.pools.length > 0 && total <= 0)
+      problems.push({ field: `${at}.pools`, problem: 'no pool has a positive weight' });
     const shadow = route.shadow;
     if (shadow !== undefined) {
       if (!(shadow.sampleRate >= 0 && shadow.sampleRate <= 1)) {
-        problems.push(`${model}: shadow sample rate ${shadow.sampleRate} is outside 0..1`);
+        problems.push({
+          field: `${at}.shadow.sampleRate`,
+          problem: `${shadow.sampleRate} is outside 0..1`,
+        });
       }
-      if (seen.has(shadow.pool))
-        problems.push(`${model}: shadow pool ${shadow.pool} also serves replies`);
+      if (shadow.pool === '')
+        problems.push({ field: `${at}.shadow.pool`, problem: 'a pool name cannot be empty' });
+      else if (seen.has(shadow.pool))
+        problems.push({
+          field: `${at}.shadow.pool`,
+          problem: `${shadow.pool} also serves replies; shadow a pool outside pools`,
+        });
     }
   }
   return problems;

@@ -1,5 +1,6 @@
 import type { ShardView } from '../placement/shard-view.js';
 import { cachedPrefixTokens, VLLM_BLOCK_TOKENS } from '../prefix/prefix-blocks.js';
+import type { ReplyLengthEstimate } from './reply-length.js';
 
 /**
  * How long a turn would wait for its first token on a shard, from the shard's last load report.
@@ -11,8 +12,13 @@ import { cachedPrefixTokens, VLLM_BLOCK_TOKENS } from '../prefix/prefix-blocks.j
  * tell "fits the budget" from "clearly does not".
  */
 export interface LatencyModelConfig {
-  /** Typical reply length: how long a turn keeps its slot after the first token. */
+  /**
+   * Typical reply length: how long a turn keeps its slot after the first token. The prior when
+   * `replyLength` is set.
+   */
   readonly expectedOutputTokens: number;
+  /** Reply length learned from finished turns (see reply-length.ts); replaces the prior. */
+  readonly replyLength?: ReplyLengthEstimate | undefined;
   /** Used until a shard reports latencies of its own. */
   readonly defaultTtftMs: number;
   readonly defaultItlMs: number;
@@ -47,7 +53,11 @@ export interface LatencyPrediction {
 export function turnServiceMs(shard: ShardView, config: LatencyModelConfig): number {
   const ttft = shard.load.ttftMsP50 > 0 ? shard.load.ttftMsP50 : config.defaultTtftMs;
   const itl = shard.load.itlMsP50 > 0 ? shard.load.itlMsP50 : config.defaultItlMs;
-  return Math.max(1, ttft + itl * config.expectedOutputTokens);
+  return Math.max(1, ttft + itl * expectedReplyTokens(config));
+}
+
+export function expectedReplyTokens(config: LatencyModelConfig): number {
+  return config.replyLength?.tokens() ?? config.expectedOutputTokens;
 }
 
 /**
