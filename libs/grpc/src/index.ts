@@ -17,13 +17,13 @@ export {
   type GrpcServiceRegistration,
   type ServingStatus,
 } from './server/create-grpc-server.js';
-export { type GrpcErrorLog } from './server/error-mapping.middleware.js';
+export { type GrpcErrorLog } from './server/error-mapping.js';
 export {
   createGrpcClient,
   type GrpcClient,
   type GrpcClientOptions,
 } from './client/create-grpc-client.js';
-export { type DeadlineCallOptions } from './client/deadline.middleware.js';
+export { type DeadlineCallOptions } from './client/deadline.js';
 export { ChannelPool, defaultChannelPool, type ChannelLease } from './client/channel-pool.js';
 export { waitForReady } from './client/wait-for-ready.js';
 // Re-exported so services implement and call contracts without importing nice-grpc directly.

@@ -157,6 +157,17 @@ describe('@spillway/grpc against a real server', () => {
       });
     });
 
+    it("still hands the trailer to the caller's onTrailer on a translating client", async () => {
+      shard.getLoadFailure = new DomainError('SHARD.OVERLOADED', 'queue full');
+      let trailer: Metadata | undefined;
+      const error = await client
+        .getLoad({}, { onTrailer: (received) => (trailer = received) })
+        .catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(DomainError);
+      expect(trailer?.get('spillway-error-code')).toBe('SHARD.OVERLOADED');
+    });
+
     it('delivers a DomainError thrown mid-stream after the chunks already sent', async () => {
       const events: string[] = [];
       const failure = await (async () => {

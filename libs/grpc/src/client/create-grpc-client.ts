@@ -7,10 +7,10 @@ import {
   type NormalizedServiceDefinition,
   type TsProtoServiceDefinition,
 } from 'nice-grpc';
+import { type FromGrpcErrorOptions } from '../errors/from-grpc-error.js';
 import { type ChannelPool, defaultChannelPool } from './channel-pool.js';
-import { type DeadlineCallOptions, deadlineMiddleware } from './deadline.middleware.js';
-import { errorTranslationMiddleware } from './error-translation.middleware.js';
-import { clientTracingMiddleware } from './tracing.middleware.js';
+import { clientCallMiddleware } from './call.middleware.js';
+import { type DeadlineCallOptions } from './deadline.js';
 
 export interface GrpcClientOptions<S extends TsProtoServiceDefinition> {
   /** Applied to every call that does not pass its own `deadline`. */
@@ -47,18 +47,16 @@ export function createGrpcClient<S extends TsProtoServiceDefinition>(
       `${definition.fullName} has an rpc named Close, which would collide with GrpcClient.close()`,
     );
   }
-  // Attached first = runs last (nearest the wire): errors → tracing → deadline → transport.
-  // Tracing sits inside translation so spans record the raw gRPC status.
-  let factory = createClientFactory()
-    .use(deadlineMiddleware(options.defaultDeadlineMs))
-    .use(clientTracingMiddleware);
+  let translateErrors: FromGrpcErrorOptions | undefined;
   if (options.translateErrors ?? true) {
-    factory = factory.use(
-      errorTranslationMiddleware(
-        options.peerUnavailableCode ? { peerUnavailableCode: options.peerUnavailableCode } : {},
-      ),
-    );
+    translateErrors = options.peerUnavailableCode
+      ? { peerUnavailableCode: options.peerUnavailableCode }
+      : {};
   }
+  // One middleware for deadline, tracing and translation: see clientCallMiddleware.
+  const factory = createClientFactory().use(
+    clientCallMiddleware({ defaultDeadlineMs: options.defaultDeadlineMs, translateErrors }),
+  );
   const lease = (options.channelPool ?? defaultChannelPool).acquire(
     address,
     options.channelOptions,

@@ -6,13 +6,9 @@ import {
   type TsProtoServiceDefinition,
 } from 'nice-grpc';
 import { HealthServiceImpl, HealthState, HealthDefinition } from 'nice-grpc-server-health';
-import {
-  errorMappingMiddleware,
-  type GrpcErrorLog,
-  stderrErrorLog,
-} from './error-mapping.middleware.js';
+import { serverCallMiddleware } from './call.middleware.js';
+import { type GrpcErrorLog, stderrErrorLog } from './error-mapping.js';
 import { addReflection, HEALTH_SERVICE_NAME } from './reflection.js';
-import { serverTracingMiddleware } from './tracing.middleware.js';
 
 export interface GrpcServiceRegistration<S extends TsProtoServiceDefinition> {
   readonly definition: S;
@@ -65,10 +61,7 @@ export function createGrpcServer<const Defs extends readonly TsProtoServiceDefin
     options.services;
   const serviceNames = registrations.map((registration) => registration.definition.fullName);
 
-  // Tracing outermost, so the span sees the status that error mapping chose.
-  const withMiddleware = server
-    .with(serverTracingMiddleware)
-    .with(errorMappingMiddleware(options.errorLog ?? stderrErrorLog));
+  const withMiddleware = server.with(serverCallMiddleware(options.errorLog ?? stderrErrorLog));
   for (const { definition, implementation } of registrations)
     withMiddleware.add(definition, implementation);
 

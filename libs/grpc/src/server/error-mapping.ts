@@ -1,13 +1,7 @@
-import { trace } from '@opentelemetry/api';
+import { type Span } from '@opentelemetry/api';
 import { type DomainError, isDomainError } from '@spillway/errors';
 import { recordError } from '@spillway/telemetry';
-import {
-  type CallContext,
-  ServerError,
-  type ServerMiddleware,
-  type ServerMiddlewareCall,
-  Status,
-} from 'nice-grpc-common';
+import { type CallContext, ServerError, Status } from 'nice-grpc-common';
 import {
   ERROR_CODE_KEY,
   ERROR_DETAILS_KEY,
@@ -28,30 +22,27 @@ export const stderrErrorLog: GrpcErrorLog = {
 const GENERIC_INTERNAL_MESSAGE = 'Internal server error';
 
 /**
- * Turns what a handler throws into what the client may see: a DomainError keeps its code (in
+ * Turns what a handler threw into what the client may see: a DomainError keeps its code (in
  * trailing metadata) and caller-written message; anything else is a bug or an outage, so the
- * client gets a generic INTERNAL and the details go to the log and the span only.
+ * client gets a generic INTERNAL and the details go to the log and the span only. A ServerError
+ * or an abort passes through as it is. Runs on the error path only.
  */
-export function errorMappingMiddleware(log: GrpcErrorLog): ServerMiddleware {
-  return async function* mapErrors<Request, Response>(
-    call: ServerMiddlewareCall<Request, Response>,
-    context: CallContext,
-  ): AsyncGenerator<Response, Response | void, undefined> {
-    try {
-      return yield* call.next(call.request, context);
-    } catch (error) {
-      if (error instanceof ServerError || isAbortError(error)) throw error;
-      if (isDomainError(error)) throw toServerError(error, context);
-      // The stack belongs in the trace and the log, never on the wire.
-      const span = trace.getActiveSpan();
-      if (span) recordError(span, error);
-      log.error(`gRPC ${call.method.path} failed with an unexpected error`, {
-        method: call.method.path,
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      });
-      throw new ServerError(Status.INTERNAL, GENERIC_INTERNAL_MESSAGE);
-    }
-  };
+export function toClientVisibleError(
+  error: unknown,
+  path: string,
+  context: CallContext,
+  span: Span,
+  log: GrpcErrorLog,
+): unknown {
+  if (error instanceof ServerError || isAbortError(error)) return error;
+  if (isDomainError(error)) return toServerError(error, context);
+  // The stack belongs in the trace and the log, never on the wire.
+  recordError(span, error);
+  log.error(`gRPC ${path} failed with an unexpected error`, {
+    method: path,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
+  return new ServerError(Status.INTERNAL, GENERIC_INTERNAL_MESSAGE);
 }
 
 function toServerError(error: DomainError, context: CallContext): ServerError {

@@ -1,36 +1,62 @@
 import {
   type Attributes,
-  type Context,
-  context,
   type Span,
   SpanStatusCode,
+  type TextMapGetter,
+  type TextMapSetter,
+  trace,
 } from '@opentelemetry/api';
-import { type HeaderCarrier } from '@spillway/telemetry';
 import { type Metadata, type Status } from 'nice-grpc-common';
 
-/** `/spillway.inference.v1.Inference/Generate` → name and attributes per OTel RPC conventions. */
-export function rpcSpanNaming(path: string): { name: string; attributes: Attributes } {
-  const name = path.startsWith('/') ? path.slice(1) : path;
-  const slash = name.lastIndexOf('/');
-  return {
-    name,
-    attributes: {
-      'rpc.system': 'grpc',
-      'rpc.service': slash < 0 ? name : name.slice(0, slash),
-      'rpc.method': slash < 0 ? '' : name.slice(slash + 1),
-    },
-  };
+/**
+ * One tracer for every call. Taken once: before telemetry starts it is a proxy that switches to
+ * the real provider as soon as one is registered.
+ */
+export const rpcTracer = trace.getTracer('@spillway/grpc');
+
+export interface RpcSpanNaming {
+  readonly name: string;
+  readonly attributes: Attributes;
 }
 
-/** Text metadata as a propagation carrier; binary (-bin) values cannot hold a traceparent. */
-export function metadataCarrier(metadata: Metadata): HeaderCarrier {
-  const carrier: HeaderCarrier = {};
-  for (const [key, values] of metadata) {
-    const first = values[0];
-    if (typeof first === 'string') carrier[key] = first;
+// A process calls a handful of methods; the SDK copies attributes into each span, so one shared
+// object per path is safe and saves the string work on every call.
+const namings = new Map<string, RpcSpanNaming>();
+
+/** `/spillway.inference.v1.Inference/Generate` → name and attributes per OTel RPC conventions. */
+export function rpcSpanNaming(path: string): RpcSpanNaming {
+  let naming = namings.get(path);
+  if (naming === undefined) {
+    const name = path.startsWith('/') ? path.slice(1) : path;
+    const slash = name.lastIndexOf('/');
+    naming = {
+      name,
+      attributes: Object.freeze({
+        'rpc.system': 'grpc',
+        'rpc.service': slash < 0 ? name : name.slice(0, slash),
+        'rpc.method': slash < 0 ? '' : name.slice(slash + 1),
+      }),
+    };
+    namings.set(path, naming);
   }
-  return carrier;
+  return naming;
 }
+
+/**
+ * gRPC metadata as a propagation carrier, read and written in place (no header object per call).
+ * Binary (-bin) values cannot hold a traceparent, so only text values are read.
+ */
+export const metadataGetter: TextMapGetter<Metadata> = {
+  keys: (metadata) => Array.from(metadata, ([key]) => key),
+  get: (metadata, key) => {
+    const value = metadata.get(key);
+    return typeof value === 'string' ? value : undefined;
+  },
+};
+
+export const metadataSetter: TextMapSetter<Metadata> = {
+  set: (metadata, key, value) => metadata.set(key, value),
+};
 
 export function endRpcSpan(
   span: Span,
@@ -42,35 +68,4 @@ export function endRpcSpan(
   if (isError(code))
     span.setStatus({ code: SpanStatusCode.ERROR, ...(message !== undefined ? { message } : {}) });
   span.end();
-}
-
-/**
- * Runs every step of `inner` inside `ctx`. AsyncLocalStorage follows the caller of `next()`, and
- * for a generator that caller is nice-grpc's loop, not the code that created the span; without
- * this, a streaming handler's later chunks (and every nested call) would lose the span.
- */
-export async function* bindToContext<T, R>(
-  ctx: Context,
-  inner: AsyncGenerator<T, R, undefined>,
-): AsyncGenerator<T, R, undefined> {
-  let finished = false;
-  try {
-    while (true) {
-      let result: IteratorResult<T, R>;
-      try {
-        result = await context.with(ctx, () => inner.next());
-      } catch (error) {
-        finished = true;
-        throw error;
-      }
-      if (result.done) {
-        finished = true;
-        return result.value;
-      }
-      yield result.value;
-    }
-  } finally {
-    // The consumer stopped early (cancel, write error): let the handler run its own finally blocks.
-    if (!finished) await context.with(ctx, () => inner.return(undefined as R));
-  }
 }
