@@ -158,7 +158,9 @@ describe('conversation-state through a Kafka and a PostgreSQL restart', () => {
           version = response.nextVersion;
           acknowledged.push(sent);
         } catch (error) {
-          refused.push({ ...sent, refusal: asDomainError(error) });
+          // Filed under the phase the refusal came back in: an append sent just before
+          // PostgreSQL stopped is refused by that outage, not by the phase it was sent in.
+          refused.push({ ...sent, phase, refusal: asDomainError(error) });
           resync = true;
         }
       }
