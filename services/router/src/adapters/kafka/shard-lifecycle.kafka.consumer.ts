@@ -15,6 +15,9 @@ export interface ShardLifecycleConsumerOptions {
   readonly pauseBetweenPassesMs: number;
 }
 
+/** When the registry last registered the shard; undefined when it no longer knows the shard. */
+export type ShardRegistrationLookup = (shardId: string) => Promise<number | undefined>;
+
 /**
  * Feeds ShardFailed and ShardDraining to the migration saga. The handler resolves only when the
  * shard's conversations are all moved, so the offset is committed only then: a router killed
@@ -30,6 +33,8 @@ export class ShardLifecycleKafkaConsumer {
     private readonly saga: MigrateConversations,
     private readonly options: ShardLifecycleConsumerOptions,
     private readonly log: LogPort,
+    /** Without it every ShardFailed is acted on, however old. */
+    private readonly registeredAtMs?: ShardRegistrationLookup,
   ) {}
 
   async start(): Promise<void> {
@@ -52,6 +57,7 @@ export class ShardLifecycleKafkaConsumer {
   }: DeliveredEvent<events.ShardLifecycleEvent>): Promise<void> => {
     const reason = migrationReason(event);
     if (reason === undefined) return;
+    if (reason === 'shard-failed' && (await this.cameBackSince(event))) return;
     const cause = { reason, causeId: metadata.id, traceHeaders: metadata.headers };
     for (let pass = 1; pass <= this.options.passes; pass++) {
       const summary = await this.saga.migrateShard(event.shardId, cause);
@@ -67,6 +73,23 @@ export class ShardLifecycleKafkaConsumer {
       `shard ${event.shardId}: conversations still pinned after ${this.options.passes} migration passes; the event is redelivered`,
     );
   };
+
+  /**
+   * A ShardFailed delivered again (a redelivery, a replay from the beginning) after the shard
+   * re-registered describes a shard that no longer exists: the restarted one is serving and keeps
+   * its conversations. Drains are always acted on: a draining shard must empty.
+   */
+  private async cameBackSince(event: events.ShardLifecycleEvent): Promise<boolean> {
+    if (this.registeredAtMs === undefined) return false;
+    const registeredAtMs = await this.registeredAtMs(event.shardId);
+    if (registeredAtMs === undefined || registeredAtMs <= event.occurredAtMs) return false;
+    this.log.info("ShardFailed is older than the shard's new registration; nothing to migrate", {
+      shardId: event.shardId,
+      failedAtMs: event.occurredAtMs,
+      registeredAtMs,
+    });
+    return true;
+  }
 }
 
 function migrationReason(event: events.ShardLifecycleEvent): MigrationReason | undefined {

@@ -78,6 +78,10 @@ export function createMigrationSaga(parts: MigrationSagaParts): MigrationSaga {
       pauseBetweenPassesMs: 500,
     },
     parts.log,
+    async (shardId) => {
+      const { shards } = await parts.registryClient.listShards({ pool: '', includeRemoved: false });
+      return shards.find((listed) => listed.shardId === shardId)?.registeredAtMs;
+    },
   );
   return {
     saga,
