@@ -103,8 +103,10 @@ async function dropDatabases(prefix: string): Promise<void> {
   await client.connect();
   try {
     const { rows } = await client.query<{ datname: string }>(
-      'select datname from pg_database where datname like $1',
-      [`${prefix}%`],
+      // The system names its databases `<prefix>_<service>`. An exact prefix, not LIKE: `_` is a
+      // LIKE wildcard, and pid 123's prefix would also match pid 1234's databases.
+      'select datname from pg_database where starts_with(datname, $1)',
+      [`${prefix}_`],
     );
     for (const { datname } of rows)
       await client.query(`drop database if exists "${datname}" with (force)`);
