@@ -26,6 +26,10 @@ beforeAll(async () => {
       maxInFlight: 24,
       timeScale: 4,
     })),
+    // A shard is failed after 2 s without a heartbeat: quick enough for the paused-adapter case,
+    // and no false failures of the healthy shards when CI runs other suites beside this one (at
+    // 600 ms a starved healthy shard was failed too, leaving failed-over turns nowhere to go).
+    registryEnv: { HEARTBEAT_INTERVAL_MS: '200', FAILURE_AFTER_MS: '2000' },
   });
   // No stall timeout: a silent shard is only given up when the registry declares it failed.
   router = await plane.startRouter({ STREAM_STALL_TIMEOUT_MS: '0', RANDOM_SEED: '7' });
