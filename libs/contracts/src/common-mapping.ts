@@ -1,3 +1,4 @@
+import { DomainError } from '@spillway/errors';
 import {
   FinishReason,
   Priority,
@@ -50,6 +51,22 @@ export function roleToProto(role: RoleName): Role {
 /** The role's name; `undefined` for ROLE_UNSPECIFIED or a number this build does not know. */
 export function roleFromProto(role: Role): RoleName | undefined {
   return ROLE_NAMES.get(role);
+}
+
+/**
+ * The role of a message a caller sent, which must be set: REQUEST.INVALID naming `field`
+ * (e.g. `messages[2].role`) for ROLE_UNSPECIFIED or an unknown number.
+ */
+export function requiredRoleFromProto(role: Role, field: string): RoleName {
+  const name = ROLE_NAMES.get(role);
+  if (name !== undefined) return name;
+  throw new DomainError(
+    'REQUEST.INVALID',
+    role === Role.ROLE_UNSPECIFIED
+      ? `${field} is not set; use ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL`
+      : `${field} ${String(role)} is not a known role`,
+    { details: { field } },
+  );
 }
 
 export function priorityToProto(priority: PriorityName): Priority {

@@ -59,3 +59,24 @@ describe('common enum mappings', () => {
     });
   });
 });
+
+describe('a role the caller must set', () => {
+  it('names the field when the role is unspecified or unknown', () => {
+    let refusal: unknown;
+    try {
+      mapping.requiredRoleFromProto(common.Role.ROLE_UNSPECIFIED, 'messages[2].role');
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toMatchObject({
+      code: 'REQUEST.INVALID',
+      message:
+        'messages[2].role is not set; use ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL',
+      details: { field: 'messages[2].role' },
+    });
+    expect(() => mapping.requiredRoleFromProto(9 as common.Role, 'messages[0].role')).toThrow(
+      'messages[0].role 9 is not a known role',
+    );
+    expect(mapping.requiredRoleFromProto(common.Role.ROLE_TOOL, 'messages[0].role')).toBe('tool');
+  });
+});

@@ -1,5 +1,4 @@
-import { common, mapping, type inference } from '@spillway/contracts';
-import { DomainError } from '@spillway/errors';
+import { mapping, type common, type inference } from '@spillway/contracts';
 import type { EngineChatMessage } from '../../application/engine.port.js';
 import type {
   GenerateCommand,
@@ -22,23 +21,11 @@ export function toGenerateCommand(request: inference.GenerateRequest): GenerateC
 
 export function toEngineMessages(messages: readonly common.ChatMessage[]): EngineChatMessage[] {
   return messages.map((message, index) => {
-    const role = toRole(message.role, index);
+    const role = mapping.requiredRoleFromProto(message.role, `messages[${index}].role`);
     return message.name
       ? { role, content: message.content, name: message.name }
       : { role, content: message.content };
   });
-}
-
-function toRole(role: common.Role, index: number): EngineChatMessage['role'] {
-  const name = mapping.roleFromProto(role);
-  if (name !== undefined) return name;
-  throw new DomainError(
-    'REQUEST.INVALID',
-    role === common.Role.ROLE_UNSPECIFIED
-      ? `messages[${index}].role is not set; use ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL`
-      : `messages[${index}].role ${String(role)} is not a known role`,
-    { details: { field: `messages[${index}].role` } },
-  );
 }
 
 export function toGenerateResponse(event: TurnEvent): inference.GenerateResponse {

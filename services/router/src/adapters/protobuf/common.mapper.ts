@@ -1,8 +1,6 @@
-import { common, mapping } from '@spillway/contracts';
-import { DomainError } from '@spillway/errors';
+import { mapping, type common } from '@spillway/contracts';
 import type {
   ConversationMessage,
-  MessageRole,
   SamplingParams,
   TokenUsage,
   TurnFinishReason,
@@ -13,23 +11,11 @@ import type { PriorityTier } from '../../domain/index.js';
 
 export function fromProtoMessages(messages: readonly common.ChatMessage[]): ConversationMessage[] {
   return messages.map((message, index) => {
-    const role = fromProtoRole(message.role, index);
+    const role = mapping.requiredRoleFromProto(message.role, `messages[${index}].role`);
     return message.name === ''
       ? { role, content: message.content }
       : { role, content: message.content, name: message.name };
   });
-}
-
-function fromProtoRole(role: common.Role, index: number): MessageRole {
-  const name = mapping.roleFromProto(role);
-  if (name !== undefined) return name;
-  throw new DomainError(
-    'REQUEST.INVALID',
-    role === common.Role.ROLE_UNSPECIFIED
-      ? `messages[${index}].role is not set; use ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT or ROLE_TOOL`
-      : `messages[${index}].role ${String(role)} is not a known role`,
-    { details: { field: `messages[${index}].role` } },
-  );
 }
 
 export function toProtoMessages(messages: readonly ConversationMessage[]): common.ChatMessage[] {
