@@ -34,4 +34,7 @@ export default {
   // Integration suites talk to one shared broker and database server; two workers fit 2 cores.
   maxWorkers: process.env.JEST_WORKERS ?? 2,
   testTimeout: 60_000,
+  // Names the run, and at its end kills any child process a killed worker left behind.
+  globalSetup: '<rootDir>/libs/testing/jest/global-setup.mjs',
+  globalTeardown: '<rootDir>/libs/testing/jest/global-teardown.mjs',
 };

@@ -1,13 +1,23 @@
-// Idle resident memory of every service as `npm start` runs them (three shards): start the whole
-// system on offset ports, let it settle, read VmRSS of each service process from /proc.
+// Idle resident memory and idle CPU of every service as `npm start` runs them (three shards): start
+// the whole system on offset ports, let it settle, read VmRSS of each service process from /proc,
+// then its CPU time (user + system) over CPU_WINDOW_MS with no traffic at all.
 // Writes bench/results/idle-rss.json.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const settleMs = Number(process.env.SETTLE_MS ?? 10_000);
+const cpuWindowMs = Number(process.env.CPU_WINDOW_MS ?? 10_000);
+const clockTicksPerSecond = 100; // USER_HZ on Linux
+
+/** User + system CPU time the process has used so far, in ms (/proc/<pid>/stat fields 14, 15). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -54,7 +64,12 @@ await new Promise<void>((resolve, reject) => {
 });
 const readyMs = Date.now() - started;
 await sleep(settleMs);
-const results = childrenOf(system.pid ?? 0).map((pid) => {
+const services = childrenOf(system.pid ?? 0);
+const cpuBefore = new Map(services.map((pid) => [pid, cpuMs(pid)]));
+const windowStarted = performance.now();
+await sleep(cpuWindowMs);
+const windowMs = performance.now() - windowStarted;
+const results = services.map((pid) => {
   const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
   const name = env.find((v) => v.startsWith('SPILLWAY_SERVICE='))?.split('=')[1] ?? String(pid);
   const shard = env.find((v) => v.startsWith('SHARD_ID='))?.split('=')[1];
@@ -62,11 +77,20 @@ const results = childrenOf(system.pid ?? 0).map((pid) => {
   return {
     service: shard ? `${name} (${shard})` : port ? `${name} (:${port})` : name,
     rssMb: rssMb(pid),
+    idleCpuMsPerSecond: Math.round(((cpuMs(pid) - (cpuBefore.get(pid) ?? 0)) / windowMs) * 1000),
   };
 });
 system.kill('SIGINT');
 await new Promise((resolve) => system.once('exit', resolve));
-const report = { benchmark: 'idle-rss', node: process.version, readyMs, settleMs, results };
+const report = {
+  benchmark: 'idle-rss',
+  node: process.version,
+  readyMs,
+  settleMs,
+  cpuWindowMs,
+  loadAverage: loadavg(),
+  results,
+};
 writeFileSync(`${root}bench/results/idle-rss.json`, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`system ready in ${readyMs} ms (build skipped)`);
 console.table(results);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { testChildEnvironment } from './leftover-processes.js';
 
 export interface ChildExit {
   readonly code: number | null;
@@ -39,7 +40,8 @@ const QUOTED_LINES = 20;
 const live = new Set<ChildProcess>();
 
 // Children run in their own process group (so a `npm run` wrapper and what it starts die together);
-// whatever a test forgot is killed when the test process exits.
+// whatever a test forgot is killed when the test process exits. A test process killed outright
+// cannot do that; the Jest global teardown finds those children by their environment instead.
 process.once('exit', () => {
   for (const child of live) signalGroup(child, 'SIGKILL');
 });
@@ -50,7 +52,7 @@ export async function startChildProcess(options: ChildProcessOptions): Promise<C
   const timeoutMs = options.timeoutMs ?? 30_000;
   const child = spawn(options.command, [...(options.args ?? [])], {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...testChildEnvironment(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -32,3 +32,8 @@ export {
   type PrivateKafka,
   type PrivateKafkaOptions,
 } from './private-kafka.js';
+export {
+  testChildEnvironment,
+  TEST_CHILD_VARIABLE,
+  TEST_RUN_VARIABLE,
+} from './leftover-processes.js';

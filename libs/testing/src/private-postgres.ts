@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
+import { testChildEnvironment } from './leftover-processes.js';
 
 const run = promisify(execFile);
 
@@ -99,7 +100,8 @@ export async function startPrivatePostgres(
     try {
       await run(file, fileArgs, {
         timeout: timeoutMs + 5_000,
-        env: { ...process.env, LC_ALL: 'C' },
+        // The server outlives pg_ctl; the marker lets the Jest teardown find it if a test cannot.
+        env: { ...process.env, ...testChildEnvironment(), LC_ALL: 'C' },
       });
     } catch (error) {
       throw new Error(
