@@ -36,6 +36,7 @@ export interface PrivateKafka {
 }
 
 const READY_LINE = 'Kafka Server started';
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * A single-node KRaft broker of its own (temp log dir, free ports, 127.0.0.1 only), from the jars
@@ -138,8 +139,7 @@ export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Prom
 
 /** The jar directory `deploy/local/kafka.sh` resolved for the version its pom pins. */
 function kafkaLibs(): string {
-  const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-  const pom = readFileSync(join(repoRoot, 'deploy/local/kafka/pom.xml'), 'utf8');
+  const pom = readFileSync(join(REPO_ROOT, 'deploy/local/kafka/pom.xml'), 'utf8');
   const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
   if (!version)
     throw new Error('startPrivateKafka: no <kafka.version> in deploy/local/kafka/pom.xml');
@@ -170,29 +170,21 @@ function clusterId(): string {
   }
 }
 
+/**
+ * The shared broker's settings (deploy/local/kafka/server.properties, as kafka.sh writes them) with
+ * this broker's ports and directory, then fewer threads and no auto-created topics: it serves one
+ * test. A later key overrides an earlier one in a properties file.
+ */
 function serverProperties(dataDir: string, port: number, controllerPort: number): string {
-  // As deploy/local/kafka.sh writes it, with fewer threads: this broker only serves one test.
-  return `process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=${dataDir}
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+  const shared = readFileSync(join(REPO_ROOT, 'deploy/local/kafka/server.properties'), 'utf8')
+    .replaceAll('@PORT@', String(port))
+    .replaceAll('@CONTROLLER_PORT@', String(controllerPort))
+    .replaceAll('@DATA_DIR@', dataDir);
+  return `${shared}
+# startPrivateKafka: one test's broker.
 offsets.topic.num.partitions=3
 transaction.state.log.num.partitions=3
-num.partitions=3
 auto.create.topics.enable=false
-group.initial.rebalance.delay.ms=0
 num.network.threads=1
 num.io.threads=2
 background.threads=2
