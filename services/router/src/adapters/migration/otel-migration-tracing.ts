@@ -8,7 +8,8 @@ import type {
 /**
  * One trace per conversation migration: a root span (not a child of the lifecycle event's consumer
  * span, or a shard of 1,000 conversations would be one unreadable trace) with a link to the trace
- * of the event that caused it.
+ * of the event that caused it: the lifecycle event's, or for a move made on demand, the turn that
+ * found its conversation's shard gone (the span active when the move starts).
  */
 export class OtelMigrationTracing implements MigrationTracing {
   inMigrationTrace<T>(
@@ -16,9 +17,9 @@ export class OtelMigrationTracing implements MigrationTracing {
     cause: MigrationCause,
     fn: (annotate: (key: string, value: string) => void) => Promise<T>,
   ): Promise<T> {
-    const causeContext = trace.getSpanContext(
-      extractTraceContext({ ...cause.traceHeaders }, ROOT_CONTEXT),
-    );
+    const causeContext =
+      trace.getSpanContext(extractTraceContext({ ...cause.traceHeaders }, ROOT_CONTEXT)) ??
+      trace.getActiveSpan()?.spanContext();
     const links: Link[] = causeContext === undefined ? [] : [{ context: causeContext }];
     return tracer('@spillway/router').startActiveSpan(
       'migrate conversation',
