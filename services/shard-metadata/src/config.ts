@@ -27,6 +27,12 @@ export const shardMetadataConfigSchema = z
      * start get FAILURE_AFTER_MS as usual.
      */
     RESTART_GRACE_MS: env.durationMs(5_000),
+    /**
+     * Before failing a silent shard, ask it directly (its adapter's GetLoad) for this long; a shard
+     * that answers as itself, engine ready, is only slow to heartbeat and stays. 0: no probe, the
+     * silence alone fails the shard.
+     */
+    FAILURE_PROBE_TIMEOUT_MS: z.coerce.number().int().min(0).max(10_000).default(250),
     /** How often the failure detector looks; bounds how late a failure is noticed. */
     FAILURE_CHECK_INTERVAL_MS: positiveMs(100),
     /** Changes a watcher may lag behind before it is cut off and must re-watch. */

@@ -16,6 +16,7 @@ import { openDataSource } from './adapters/persistence/data-source.js';
 import { ensureDatabase } from './adapters/persistence/ensure-database.js';
 import { TypeOrmAssignmentRepository } from './adapters/persistence/typeorm-assignment.repository.js';
 import { TypeOrmShardRepository } from './adapters/persistence/typeorm-shard.repository.js';
+import { GrpcShardProbe } from './adapters/probe/grpc-shard-probe.js';
 import { FailureDetectionTimer } from './adapters/scheduling/failure-detection.timer.js';
 import { AssignmentMap } from './application/assignments/assignment-map.js';
 import { CompareAndSetAssignmentUseCase } from './application/compare-and-set-assignment/compare-and-set-assignment.use-case.js';
@@ -119,14 +120,28 @@ function providers(config: ShardMetadataConfig): Provider[] {
       inject: [ShardRegistry],
       useFactory: (registry: ShardRegistry) =>
         new FailureDetectionTimer(
-          new DetectFailuresUseCase(registry, systemClock, {
-            failureAfterMs: config.FAILURE_AFTER_MS,
-            restartGraceMs: config.RESTART_GRACE_MS,
-          }),
+          new DetectFailuresUseCase(
+            registry,
+            systemClock,
+            {
+              failureAfterMs: config.FAILURE_AFTER_MS,
+              restartGraceMs: config.RESTART_GRACE_MS,
+            },
+            config.FAILURE_PROBE_TIMEOUT_MS > 0
+              ? new GrpcShardProbe(config.FAILURE_PROBE_TIMEOUT_MS)
+              : undefined,
+          ),
           config.FAILURE_CHECK_INTERVAL_MS,
           {
-            shardFailed: (shardId) =>
-              logger.warn(`shard ${shardId} failed: no heartbeat within the limit`),
+            shardFailed: (shardId, probe) =>
+              logger.warn(
+                `shard ${shardId} failed: no heartbeat within the limit` +
+                  (probe === undefined ? '' : ` and ${probe}`),
+              ),
+            probeAnswered: (shardId) =>
+              logger.warn(
+                `shard ${shardId} missed its heartbeats but answered a direct probe; kept`,
+              ),
             passFailed: (shardId, error) =>
               logger.error(
                 `could not mark shard ${shardId} failed; retrying: ${error instanceof Error ? error.message : String(error)}`,

@@ -81,7 +81,11 @@ describe('shard-metadata through a PostgreSQL crash and restart', () => {
     const deadline = Date.now() + TRAFFIC_LIMIT_MS;
 
     const writer = async (writerIndex: number) => {
-      for (let call = 0; call < MAX_CALLS_PER_WRITER && !stopping && Date.now() < deadline; call++) {
+      for (
+        let call = 0;
+        call < MAX_CALLS_PER_WRITER && !stopping && Date.now() < deadline;
+        call++
+      ) {
         const conversationId = `conv-outage-${writerIndex}-${call}`;
         try {
           const beat = registry.heartbeat({ shardId: registered.shardId, ready: true });

@@ -1,5 +1,6 @@
-import { shard } from '@spillway/contracts';
+import { inference, shard } from '@spillway/contracts';
 import { type DomainError } from '@spillway/errors';
+import { createGrpcServer } from '@spillway/grpc';
 import { CE } from '@spillway/messaging';
 import { waitFor } from '@spillway/testing';
 import {
@@ -133,6 +134,75 @@ describe('shard-metadata registry (in-process service, real PostgreSQL and Kafka
       ShardState.SHARD_STATE_STARTING,
     );
     await fixture.client.removeShard({ shardId: registration.shardId, reason: 'test done' });
+  });
+
+  it('keeps a shard that misses its heartbeats but answers a direct probe, and fails it once it stops answering', async () => {
+    // The shard's adapter, as far as the probe can tell: Inference.GetLoad at its endpoint.
+    let answering = true;
+    const notUsed = (): never => {
+      throw new Error('not used by the probe');
+    };
+    const adapter = createGrpcServer({
+      serviceName: 'probe-target',
+      host: '127.0.0.1',
+      port: 0,
+      services: [
+        {
+          definition: inference.InferenceDefinition,
+          implementation: {
+            // eslint-disable-next-line require-yield
+            async *generate() {
+              notUsed();
+            },
+            prewarm: notUsed,
+            drain: notUsed,
+            getLoad: async () => {
+              if (!answering) await new Promise((resolve) => setTimeout(resolve, 2_000));
+              return {
+                shardId: registration.shardId,
+                ready: true,
+                draining: false,
+                load: undefined,
+              };
+            },
+          },
+        },
+      ],
+    });
+    const port = await adapter.start();
+    const registration = aShard({ pool: 'pool-probe', endpoint: `127.0.0.1:${port}` });
+    try {
+      await fixture.client.registerShard({ shard: registration });
+      await fixture.client.heartbeat({ shardId: registration.shardId, ready: true });
+
+      // No heartbeats for well over the 600 ms threshold; the probe keeps answering.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const { shards } = await fixture.client.listShards({ pool: 'pool-probe' });
+      expect(shards.find((s) => s.shardId === registration.shardId)?.state).toBe(
+        ShardState.SHARD_STATE_READY,
+      );
+
+      // A hung adapter (it takes the connection, never answers in time) is failed.
+      answering = false;
+      await waitFor(
+        async () =>
+          (await fixture.client.listShards({ pool: 'pool-probe' })).shards.find(
+            (s) => s.shardId === registration.shardId,
+          )?.state === ShardState.SHARD_STATE_FAILED,
+        {
+          description: `${registration.shardId} FAILED once it stops answering`,
+          timeoutMs: 10_000,
+        },
+      );
+      expect(
+        fixture.lifecycleEvents.filter(
+          (d) => d.event.shardId === registration.shardId && d.event.event?.$case === 'failed',
+        ).length,
+      ).toBeLessThanOrEqual(1);
+    } finally {
+      await adapter.shutdown(0);
+      await fixture.client.removeShard({ shardId: registration.shardId, reason: 'test done' });
+    }
   });
 
   it('drains a shard: the answer says DRAINING, watchers see it and ShardDraining is published', async () => {

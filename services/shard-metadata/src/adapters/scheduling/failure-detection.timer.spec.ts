@@ -13,7 +13,7 @@ describe('FailureDetectionTimer', () => {
     const detect = {
       execute: async () => {
         passes.push(now);
-        return { failed: [], errors: [] };
+        return { failed: [], errors: [], answeredProbe: [], probeFailures: new Map() };
       },
     } as unknown as DetectFailuresUseCase;
     const timer = new FailureDetectionTimer(
@@ -21,6 +21,7 @@ describe('FailureDetectionTimer', () => {
       100,
       {
         shardFailed: () => undefined,
+        probeAnswered: () => undefined,
         passFailed: () => undefined,
         passSkipped: (lag) => skipped.push(lag),
       },

@@ -1,7 +1,10 @@
 import type { DetectFailuresUseCase } from '../../application/detect-failures/detect-failures.use-case.js';
 
 export interface FailureDetectionLog {
-  shardFailed(shardId: string): void;
+  /** `probe`: why the shard was not found serving when asked directly (absent without a probe). */
+  shardFailed(shardId: string, probe?: string): void;
+  /** Missed its heartbeats but answered the probe: kept, recorded as heard from. */
+  probeAnswered(shardId: string): void;
   passFailed(shardId: string, error: unknown): void;
   passSkipped(lagMs: number): void;
 }
@@ -53,8 +56,10 @@ export class FailureDetectionTimer {
   }
 
   private async runPass(): Promise<void> {
-    const { failed, errors } = await this.detectFailures.execute();
-    for (const shard of failed) this.log.shardFailed(shard.shardId);
+    const { failed, errors, answeredProbe, probeFailures } = await this.detectFailures.execute();
+    for (const shard of failed)
+      this.log.shardFailed(shard.shardId, probeFailures.get(shard.shardId));
+    for (const shard of answeredProbe) this.log.probeAnswered(shard.shardId);
     for (const { shardId, error } of errors) this.log.passFailed(shardId, error);
   }
 }
