@@ -9,9 +9,13 @@
 //
 // Run: npx tsc -p services/router/tsconfig.build.json && npx tsc -p bench/tsconfig.build.json &&
 //      npx node --expose-gc bench/dist/placement-decision.js
-// Writes bench/results/placement-decision.json.
+// Writes bench/results/placement-decision.json. Knobs: TRIALS (3 runs of the default pipeline, each
+// on a fresh plane), DECISIONS, WARMUP, SAMPLE_EVERY, QUICK=1 (only those trials, nothing written).
+// Each run reports, besides the percentiles, the decisions without a GC, the least time each request
+// took over the passes, a fixed workload timed after every decision, and the load average.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
   AssignmentView,
@@ -33,6 +37,8 @@ const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 1_000_000);
 const DECISIONS = Number(process.env.DECISIONS ?? 100_000);
 const WARMUP = Number(process.env.WARMUP ?? 20_000);
 const TIME_LIMIT_MS = Number(process.env.TIME_LIMIT_MS ?? 60_000);
+/** Runs of the default pipeline, each on a fresh plane. */
+const TRIALS = Number(process.env.TRIALS ?? 3);
 const BLOCK_TOKENS = 16;
 /** The directory keeps one recent block hash in this many (1 = every block). */
 const SAMPLE_EVERY = Number(process.env.SAMPLE_EVERY ?? 8);
@@ -187,12 +193,26 @@ interface Timing {
   readonly decisions: number;
   /** Process CPU time per decision, µs: what a decision costs, whatever else the machine runs. */
   readonly cpuUs: Percentiles;
+  /** The same, leaving out the decisions during which V8 reported a garbage collection. */
+  readonly cpuUsWithoutGc: Percentiles;
+  /**
+   * Each request is decided once per pass over the request set; this is the least CPU time each
+   * request took over the passes: the decision's own cost, with what the machine added (preemption
+   * aftermath, interrupts, another process's cache traffic) mostly taken out.
+   */
+  readonly perRequestMinCpuUs: Percentiles;
   /** Wall-clock time per decision on this machine, µs: includes preemption by other processes. */
   readonly wallUs: Percentiles;
+  /**
+   * A fixed arithmetic loop timed the same way after every decision: on a quiet machine its p99
+   * equals its p50; the gap is what this machine added to every figure during this very run.
+   */
+  readonly interleavedNoiseCpuUs: Percentiles;
+  readonly gc: { readonly events: number; readonly totalMs: number; readonly decisionsHit: number };
   readonly byReason: Record<string, { count: number; cpuP50Us: number; cpuP99Us: number }>;
   readonly meanCandidates: number;
+  readonly loadAverage1m: { readonly before: number; readonly after: number };
 }
-
 /** What measuring an empty body costs, subtracted from every sample. */
 function measurementOverhead(): { wallUs: number; cpuUs: number } {
   const wall = new Float64Array(20_000);
@@ -207,9 +227,16 @@ function measurementOverhead(): { wallUs: number; cpuUs: number } {
   return { wallUs: percentiles(wall).p50, cpuUs: percentiles(cpu).p50 };
 }
 
+/** A fixed arithmetic workload of about 4 µs: the machine's noise reference. */
+function fixedWorkload(seed: number): number {
+  let sink = 0;
+  for (let k = 0; k < 2_000; k++) sink += Math.sqrt(k + seed);
+  return sink;
+}
+
 /**
- * The same measurement around a fixed arithmetic loop: on a quiet machine its p99 equals its p50;
- * the gap on this machine is what contention alone adds to every figure above.
+ * The same measurement around a fixed arithmetic loop, on its own: on a quiet machine its p99
+ * equals its p50; the gap on this machine is what contention alone adds to every figure above.
  */
 function noiseReference(count: number): Percentiles {
   const overhead = measurementOverhead().cpuUs;
@@ -217,7 +244,7 @@ function noiseReference(count: number): Percentiles {
   let sink = 0;
   for (let i = 0; i < count; i++) {
     const c0 = process.cpuUsage();
-    for (let k = 0; k < 2_000; k++) sink += Math.sqrt(k + i);
+    sink += fixedWorkload(i);
     const c = process.cpuUsage(c0);
     cpu[i] = Math.max(0, c.user + c.system - overhead);
   }
@@ -225,12 +252,27 @@ function noiseReference(count: number): Percentiles {
   return percentiles(cpu);
 }
 
-function measureDecisions(
+/** Garbage collections V8 reports while `run` runs, as [start, end) in performance.now() ms. */
+async function withGcEvents<T>(run: () => T): Promise<{ result: T; gcs: [number, number][] }> {
+  const gcs: [number, number][] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      gcs.push([entry.startTime, entry.startTime + entry.duration]);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const result = run();
+  // Entries are delivered on a later turn of the event loop.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
+  return { result, gcs };
+}
+
+async function measureDecisions(
   label: string,
   config: PlacementConfig,
   count: number,
   sampleEvery: number,
-): Timing {
+): Promise<Timing> {
   const { shards, live } = buildPlane(sampleEvery);
   const pipeline = new PlacementPipeline(config, seededRandom(7));
   const counter = { id: 10_000_000 };
@@ -239,6 +281,9 @@ function measureDecisions(
   );
   const wall = new Float64Array(count);
   const cpu = new Float64Array(count);
+  const noise = new Float64Array(count);
+  const started = new Float64Array(count);
+  const ended = new Float64Array(count);
   const reasons: string[] = [];
   let candidates = 0;
   const deadline = Date.now() + TIME_LIMIT_MS;
@@ -246,21 +291,33 @@ function measureDecisions(
     pipeline.decide(requests[i % requests.length]!, shards, 0);
   const overhead = measurementOverhead();
   gc?.();
-  let done = 0;
-  for (; done < count; done++) {
-    if ((done & 1_023) === 0 && Date.now() > deadline) break;
-    const request = requests[done % requests.length]!;
-    const w0 = process.hrtime.bigint();
-    const c0 = process.cpuUsage();
-    const decision = pipeline.decide(request, shards, 0);
-    const c = process.cpuUsage(c0);
-    wall[done] = Math.max(0, Number(process.hrtime.bigint() - w0) / 1_000 - overhead.wallUs);
-    cpu[done] = Math.max(0, c.user + c.system - overhead.cpuUs);
-    if (decision.kind === 'placed') {
-      reasons.push(decision.reason);
-      candidates += decision.scores.candidates;
-    } else reasons.push('unplaceable');
-  }
+  const loadBefore = loadavg()[0] ?? 0;
+  let sink = 0;
+  const { result: done, gcs } = await withGcEvents(() => {
+    let i = 0;
+    for (; i < count; i++) {
+      if ((i & 1_023) === 0 && Date.now() > deadline) break;
+      const request = requests[i % requests.length]!;
+      started[i] = performance.now();
+      const w0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
+      const decision = pipeline.decide(request, shards, 0);
+      const c = process.cpuUsage(c0);
+      wall[i] = Math.max(0, Number(process.hrtime.bigint() - w0) / 1_000 - overhead.wallUs);
+      ended[i] = performance.now();
+      cpu[i] = Math.max(0, c.user + c.system - overhead.cpuUs);
+      if (decision.kind === 'placed') {
+        reasons.push(decision.reason);
+        candidates += decision.scores.candidates;
+      } else reasons.push('unplaceable');
+      const n0 = process.cpuUsage();
+      sink += fixedWorkload(i);
+      const n = process.cpuUsage(n0);
+      noise[i] = Math.max(0, n.user + n.system - overhead.cpuUs);
+    }
+    return i;
+  });
+  if (sink < 0) console.log(sink);
   const measuredCpu = cpu.subarray(0, done);
   const byReason: Timing['byReason'] = {};
   for (const reason of new Set(reasons)) {
@@ -273,12 +330,40 @@ function measureDecisions(
       cpuP99Us: subset.p99,
     };
   }
+  // Decisions that overlapped a collection (both sorted by time: one merge pass).
+  const hitByGc = new Uint8Array(done);
+  let hits = 0;
+  for (let i = 0, g = 0; i < done && g < gcs.length;) {
+    const [gcStart, gcEnd] = gcs[g]!;
+    if (gcEnd < started[i]!) g++;
+    else {
+      if (gcStart <= ended[i]!) {
+        hitByGc[i] = 1;
+        hits++;
+      }
+      i++;
+    }
+  }
+  const perRequestMin = new Float64Array(Math.min(done, requests.length)).fill(Infinity);
+  for (let i = 0; i < done; i++) {
+    const r = i % requests.length;
+    perRequestMin[r] = Math.min(perRequestMin[r]!, measuredCpu[i]!);
+  }
   const timing: Timing = {
     decisions: done,
     cpuUs: percentiles(measuredCpu),
+    cpuUsWithoutGc: percentiles(measuredCpu.filter((_, i) => hitByGc[i] === 0)),
+    perRequestMinCpuUs: percentiles(perRequestMin),
     wallUs: percentiles(wall.subarray(0, done)),
+    interleavedNoiseCpuUs: percentiles(noise.subarray(0, done)),
+    gc: {
+      events: gcs.length,
+      totalMs: round(gcs.reduce((sum, [start, end]) => sum + end - start, 0)),
+      decisionsHit: hits,
+    },
     byReason,
     meanCandidates: round(candidates / Math.max(1, done)),
+    loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0] ?? 0) },
   };
   console.log(label, JSON.stringify(timing));
   return timing;
@@ -450,14 +535,41 @@ const allShardsConfig: PlacementConfig = {
   ...routerConfig,
   candidates: { mode: 'all' },
 };
-const sampled = measureDecisions('sampled', routerConfig, DECISIONS, SAMPLE_EVERY);
-const sampledEveryBlock = measureDecisions(
+// Repeated trials of the default pipeline, each on a fresh plane: the range is what to compare.
+const sampledTrials: Timing[] = [];
+for (let trial = 0; trial < TRIALS; trial++) {
+  sampledTrials.push(
+    await measureDecisions(`sampled, trial ${trial + 1}`, routerConfig, DECISIONS, SAMPLE_EVERY),
+  );
+}
+const sampled = [...sampledTrials].sort((a, b) => a.cpuUs.p99 - b.cpuUs.p99)[
+  Math.floor(sampledTrials.length / 2)
+]!;
+if (process.env.QUICK === '1') {
+  // Only the trials above, nothing written: for iterating on the decision.
+  console.log(
+    JSON.stringify(
+      sampledTrials.map((t) => ({
+        p50: t.cpuUs.p50,
+        p99: t.cpuUs.p99,
+        p999: t.cpuUs.p999,
+        p99NoGc: t.cpuUsWithoutGc.p99,
+        p99PerRequestMin: t.perRequestMinCpuUs.p99,
+        noiseP50: t.interleavedNoiseCpuUs.p50,
+        noiseP99: t.interleavedNoiseCpuUs.p99,
+        load: t.loadAverage1m,
+      })),
+    ),
+  );
+  process.exit(0);
+}
+const sampledEveryBlock = await measureDecisions(
   'sampled, every block indexed',
   routerConfig,
   DECISIONS,
   1,
 );
-const exhaustive = measureDecisions(
+const exhaustive = await measureDecisions(
   'all-shards',
   allShardsConfig,
   Math.min(DECISIONS, 20_000),
@@ -479,7 +591,15 @@ const report = {
   blockSampleEvery: SAMPLE_EVERY,
   workload: 'prompt lengths from the Mooncake conversation trace; 39 % continuations, 61 % new',
   decision: {
+    /** The median trial by CPU p99. */
     sampled,
+    sampledTrials: sampledTrials.map((t) => ({
+      cpuUs: t.cpuUs,
+      cpuUsWithoutGc: t.cpuUsWithoutGc,
+      perRequestMinCpuUs: t.perRequestMinCpuUs,
+      interleavedNoiseCpuUs: t.interleavedNoiseCpuUs,
+      loadAverage1m: t.loadAverage1m,
+    })),
     sampledEveryBlockIndexed: sampledEveryBlock,
     allShards: exhaustive,
     samplingQuality: quality,

@@ -12,6 +12,7 @@ export * from './placement/placement-config.js';
 export * from './placement/policy-registry.js';
 export * from './placement/placement-pipeline.js';
 export * from './placement/shard-directory.js';
+export * from './placement/candidate-set.js';
 export * from './spill/latency-model.js';
 export * from './spill/reply-length.js';
 export * from './spill/latency-budget.js';

@@ -1,5 +1,6 @@
 import {
-  predictLatency,
+  predictPrefillMs,
+  predictQueueWaitMs,
   type LatencyModelConfig,
   type LatencyPrediction,
 } from '../spill/latency-model.js';
@@ -17,7 +18,14 @@ export const NO_QUEUES: QueueDepth = { queuedAhead: () => 0 };
 
 export class DecisionContext implements PlacementContext {
   readonly pools: ReadonlySet<string>;
-  private readonly latencies = new Map<string, LatencyPrediction>();
+  /**
+   * The last prediction: a filter and then the decision itself ask about the same shard in a row.
+   * Anything else is recomputed, which costs less than keeping a map per decision.
+   */
+  private lastShard: ShardView | undefined;
+  private lastPrediction: LatencyPrediction | undefined;
+  private waitShard: ShardView | undefined;
+  private waitMs = 0;
 
   constructor(
     readonly request: PlacementRequest,
@@ -26,8 +34,9 @@ export class DecisionContext implements PlacementContext {
     private readonly match: PrefixMatch,
     private readonly latency: LatencyModelConfig,
     private readonly queues: QueueDepth,
+    pools: ReadonlySet<string> = new Set(request.pools),
   ) {
-    this.pools = new Set(request.pools);
+    this.pools = pools;
   }
 
   prefixBlocksOn(shard: ShardView): number {
@@ -35,19 +44,40 @@ export class DecisionContext implements PlacementContext {
   }
 
   predictedLatency(shard: ShardView): LatencyPrediction {
-    let predicted = this.latencies.get(shard.id);
-    if (predicted === undefined) {
-      predicted = predictLatency(
+    if (shard === this.lastShard && this.lastPrediction !== undefined) return this.lastPrediction;
+    // predictLatency's two parts, so that the queue wait is computed once with the bound below.
+    const queueWaitMs = this.queueWaitMs(shard);
+    const prefillMs = predictPrefillMs(
+      shard,
+      this.request.promptTokens,
+      this.prefixBlocksOn(shard),
+      this.latency,
+    );
+    const predicted = { queueWaitMs, prefillMs, ttftMs: queueWaitMs + prefillMs };
+    this.lastShard = shard;
+    this.lastPrediction = predicted;
+    return predicted;
+  }
+
+  leastTtftMs(shard: ShardView): number {
+    const prefillMs = predictPrefillMs(
+      shard,
+      this.request.promptTokens,
+      this.match.blocksAtMost(shard),
+      this.latency,
+    );
+    return this.queueWaitMs(shard) + prefillMs;
+  }
+
+  private queueWaitMs(shard: ShardView): number {
+    if (shard !== this.waitShard) {
+      this.waitShard = shard;
+      this.waitMs = predictQueueWaitMs(
         shard,
-        {
-          promptTokens: this.request.promptTokens,
-          cachedBlocks: this.prefixBlocksOn(shard),
-          queuedAhead: this.queues.queuedAhead(shard.id, this.request.priority),
-        },
+        this.queues.queuedAhead(shard.id, this.request.priority),
         this.latency,
       );
-      this.latencies.set(shard.id, predicted);
     }
-    return predicted;
+    return this.waitMs;
   }
 }

@@ -13,6 +13,12 @@ function pipeline(overrides: Partial<PlacementConfig> = {}): PlacementPipeline {
   return new PlacementPipeline({ ...DEFAULT_PLACEMENT_CONFIG, ...overrides }, seededRandom(1));
 }
 
+function summary(decision: PlacementDecision) {
+  return decision.kind === 'placed'
+    ? { shard: decision.shard.id, reason: decision.reason, scores: decision.scores }
+    : decision;
+}
+
 function placed(decision: PlacementDecision) {
   if (decision.kind !== 'placed') throw new Error(`expected a placement, got ${decision.kind}`);
   return decision;
@@ -338,6 +344,57 @@ describe('placement pipeline', () => {
       expect(
         placed(pipeline().decide(aRequest({ promptBlocks: prompt }), shards, 0)).shard.id,
       ).toBe('warm');
+    });
+  });
+
+  describe('from one decision to the next (one pipeline reuses its scratch)', () => {
+    it('forgets the exclusions and pools of the turn before', () => {
+      const shards = aDirectory(
+        shard({ id: 'only-a', pool: 'pool-a' }),
+        shard({ id: 'only-b', pool: 'pool-b' }),
+      );
+      const reused = pipeline();
+
+      const first = reused.decide(
+        aRequest({ pools: ['pool-a'], excludedShardIds: ['only-a'] }),
+        shards,
+        0,
+      );
+      const second = placed(reused.decide(aRequest({ pools: ['pool-a'] }), shards, 0));
+      const third = placed(reused.decide(aRequest({ pools: ['pool-b'] }), shards, 0));
+
+      expect(first.kind).toBe('unplaceable');
+      expect(second.shard.id).toBe('only-a');
+      expect(third.shard.id).toBe('only-b');
+    });
+
+    it('decides a turn the same whatever was decided before it', () => {
+      const prompt = [601, 602, 603];
+      // Zones small enough to be taken whole, so that no random draw differs between pipelines.
+      const shards = aDirectory(
+        ...Array.from({ length: 24 }, (_, i) =>
+          shard({
+            id: `s${i}`,
+            zone: i % 2 ? 'east' : 'west',
+            blocks: i % 7 === 0 ? prompt.slice(0, 1 + (i % 3)) : [],
+            load: i % 5 === 0 ? swamped : { inFlight: i % 4, running: i % 3 },
+          }),
+        ),
+      );
+      const turns = Array.from({ length: 30 }, (_, i) =>
+        aRequest({
+          conversationId: `c${i}`,
+          assignedShardId: i % 3 === 0 ? `s${(i * 5) % 24}` : undefined,
+          promptBlocks: prompt,
+          zone: i % 2 ? 'east' : 'west',
+          excludedShardIds: i % 4 === 0 ? [`s${i}`] : undefined,
+        }),
+      );
+      const reused = pipeline();
+      const inSequence = turns.map((turn) => summary(reused.decide(turn, shards, 0)));
+      const alone = turns.map((turn) => summary(pipeline().decide(turn, shards, 0)));
+
+      expect(inSequence).toEqual(alone);
     });
   });
 });

@@ -2,6 +2,7 @@ import type { Random } from '../random.js';
 import { latencyBudgetMs } from '../spill/latency-budget.js';
 import { breaksBudget } from '../spill/spill-check.js';
 import { fitsLatencyBudgetFilter } from './filters/fits-latency-budget.filter.js';
+import { CandidateSet } from './candidate-set.js';
 import type { PlacementConfig } from './placement-config.js';
 import { DecisionContext, NO_QUEUES, type QueueDepth } from './placement-context.js';
 import type { PlacementDecision, PlacementReason } from './placement-decision.js';
@@ -33,6 +34,10 @@ export class PlacementPipeline {
   private readonly scorers: readonly WeightedScorer[];
   private readonly totalWeight: number;
   private readonly picker: Picker;
+  /** Reused by every decision: decisions are synchronous and never nested. */
+  private readonly gathered = new CandidateSet();
+  private lastPools: readonly string[] = [];
+  private lastPoolSet: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly config: PlacementConfig,
@@ -64,52 +69,56 @@ export class PlacementPipeline {
       match,
       this.config.latency,
       queues,
+      this.poolSet(request.pools),
     );
-    const excluded = new Set(request.excludedShardIds ?? []);
     const assigned =
       request.assignedShardId === undefined ? undefined : shards.get(request.assignedShardId);
 
-    if (assigned !== undefined && this.canKeep(assigned, context, excluded)) {
+    if (assigned !== undefined && this.canKeep(assigned, context)) {
       const overBudget = breaksBudget(context.predictedLatency(assigned), budgetMs);
       if (overBudget && this.config.tiers[request.priority].maySpill) {
-        excluded.add(assigned.id);
-        const spillTo = this.choose(shards, context, match, excluded, true);
+        const spillTo = this.choose(shards, context, match, assigned.id, true);
         if (spillTo) return this.placed(spillTo, 'spill', context, assigned.id);
       }
       return this.placed({ shard: assigned, candidates: 1 }, 'affinity', context, undefined);
     }
 
-    if (request.assignedShardId !== undefined) excluded.add(request.assignedShardId);
-    const chosen = this.choose(shards, context, match, excluded, false);
+    const chosen = this.choose(shards, context, match, request.assignedShardId, false);
     if (chosen === undefined) return { kind: 'unplaceable', reason: 'no-eligible-shard', budgetMs };
     const reason = request.assignedShardId === undefined ? 'new' : moveReason(request, assigned);
     return this.placed(chosen, reason, context, request.assignedShardId);
   }
 
-  private canKeep(
-    shard: ShardView,
-    context: PlacementContext,
-    excluded: ReadonlySet<string>,
-  ): boolean {
+  private canKeep(shard: ShardView, context: PlacementContext): boolean {
     return (
       shard.state === 'ready' &&
-      !excluded.has(shard.id) &&
+      !isExcluded(context.request, shard.id) &&
       (context.pools.size === 0 || context.pools.has(shard.pool))
     );
   }
 
+  /** The request's pools as a set, reused while requests keep naming the same pools. */
+  private poolSet(pools: readonly string[]): ReadonlySet<string> {
+    if (!samePools(pools, this.lastPools)) {
+      this.lastPools = [...pools];
+      this.lastPoolSet = new Set(pools);
+    }
+    return this.lastPoolSet;
+  }
+
+  /** The best shard other than `leaving` (the one the conversation is on) and the excluded ones. */
   private choose(
     shards: ShardDirectory,
     context: PlacementContext,
     match: PrefixMatch,
-    excluded: ReadonlySet<string>,
+    leaving: string | undefined,
     mustFitBudget: boolean,
   ): { shard: ShardView; candidates: number } | undefined {
     let candidates: readonly ShardView[] = this.candidates(
       shards,
       context,
       match,
-      excluded,
+      leaving,
       mustFitBudget,
     );
     // Before the soft filters, so that "same zone first" falls back to another zone when no shard
@@ -120,44 +129,52 @@ export class PlacementPipeline {
       candidates = filter.filter(candidates, context);
     }
     if (candidates.length === 0) return undefined;
-    const scored: ScoredShard[] = candidates.map((shard) => ({
-      shard,
-      score: this.total(shard, context),
-    }));
+    const scored: ScoredShard[] = [];
+    for (const shard of candidates) scored.push({ shard, score: this.total(shard, context) });
     const picked = this.picker.pick(scored, context);
     return picked === undefined ? undefined : { shard: picked.shard, candidates: scored.length };
   }
 
+  /** Valid until the next decision (it may be the reused candidate set's own list). */
   private candidates(
     shards: ShardDirectory,
     context: PlacementContext,
     match: PrefixMatch,
-    excluded: ReadonlySet<string>,
+    leaving: string | undefined,
     beyondZone: boolean,
-  ): ShardView[] {
+  ): readonly ShardView[] {
     const selection = this.config.candidates;
+    const request = context.request;
+    const gathered = this.gathered;
+    gathered.clear();
     if (selection.mode === 'all') {
-      shards.walkPrefixHolders(match, context.pools, 0, this.random, [], new Set());
-      return shards.inPools(context.pools).filter((shard) => !excluded.has(shard.id));
+      shards.walkPrefixHolders(match, context.pools, 0, this.random, gathered);
+      return shards
+        .inPools(context.pools)
+        .filter((shard) => shard.id !== leaving && !isExcluded(request, shard.id));
     }
-    const out: ShardView[] = [];
-    const seen = new Set<string>(excluded);
-    shards.walkPrefixHolders(match, context.pools, selection.prefixHolders, this.random, out, seen);
-    const pools = context.request.pools.length > 0 ? context.request.pools : shards.readyPools();
-    const zone = context.request.zone;
-    shards.sampleReady(pools, zone, selection.randomSamples, this.random, out, seen);
+    if (leaving !== undefined) shards.exclude(gathered, leaving);
+    const excluded = request.excludedShardIds;
+    if (excluded !== undefined) for (const id of excluded) shards.exclude(gathered, id);
+    shards.walkPrefixHolders(match, context.pools, selection.prefixHolders, this.random, gathered);
+    const pools = request.pools.length > 0 ? request.pools : shards.readyPools();
+    const zone = request.zone;
+    shards.sampleReady(pools, zone, selection.randomSamples, this.random, gathered);
     // A spill may have to leave the zone: let shards elsewhere compete too.
     if (beyondZone && zone !== undefined) {
-      shards.sampleReadyElsewhere(pools, zone, selection.randomSamples, this.random, out, seen);
+      shards.sampleReadyElsewhere(pools, zone, selection.randomSamples, this.random, gathered);
     }
-    return out;
+    return gathered.shards;
   }
 
   private total(shard: ShardView, context: PlacementContext): number {
     if (this.totalWeight === 0) return 0;
+    const scorers = this.scorers;
     let sum = 0;
-    for (const { scorer, weight } of this.scorers)
+    for (let i = 0; i < scorers.length; i++) {
+      const { scorer, weight } = scorers[i] as WeightedScorer;
       sum += weight * clampUnit(scorer.score(shard, context));
+    }
     return sum / this.totalWeight;
   }
 
@@ -167,16 +184,21 @@ export class PlacementPipeline {
     context: PlacementContext,
     previousShardId: string | undefined,
   ): PlacementDecision {
+    // The same sum as total(), in the same order, from the scores recorded for the span.
     const byScorer: Record<string, number> = {};
-    for (const { scorer } of this.scorers)
-      byScorer[scorer.name] = clampUnit(scorer.score(chosen.shard, context));
+    let sum = 0;
+    for (const { scorer, weight } of this.scorers) {
+      const score = clampUnit(scorer.score(chosen.shard, context));
+      byScorer[scorer.name] = score;
+      sum += weight * score;
+    }
     return {
       kind: 'placed',
       shard: chosen.shard,
       reason,
       previousShardId,
       scores: {
-        total: this.total(chosen.shard, context),
+        total: this.totalWeight === 0 ? 0 : sum / this.totalWeight,
         byScorer,
         candidates: chosen.candidates,
         budgetMs: context.budgetMs,
@@ -193,6 +215,17 @@ function moveReason(request: PlacementRequest, assigned: ShardView | undefined):
   // Still READY yet excluded: it failed this very turn before the registry noticed.
   if (request.excludedShardIds?.includes(assigned.id)) return 'failover';
   return 'migration';
+}
+
+function isExcluded(request: PlacementRequest, shardId: string): boolean {
+  const excluded = request.excludedShardIds;
+  return excluded !== undefined && excluded.length > 0 && excluded.includes(shardId);
+}
+
+function samePools(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function clampUnit(value: number): number {

@@ -49,4 +49,29 @@ describe('prefix match', () => {
     expect(match.blocksOn(aShard({ id: 'unrecorded', blocks: prompt.slice(0, 5) }))).toBe(1);
     expect(match.blocksOn(aShard({ id: 'cold', blocks: [] }))).toBe(0);
   });
+
+  it('bounds the depth on a shard from above without looking at its blocks, never below it', () => {
+    const match = new PrefixMatch(prompt);
+    match.defer(500);
+    match.record('recorded-deep', 700);
+    match.defer(0);
+    const shards = [
+      aShard({ id: 'recorded-deep', blocks: prompt.slice(0, 800) }),
+      aShard({ id: 'holds-deferred', blocks: prompt.slice(0, 600) }),
+      aShard({ id: 'holds-first', blocks: prompt.slice(0, 5) }),
+      aShard({ id: 'cold', blocks: [] }),
+    ];
+
+    expect(shards.map((shard) => match.blocksAtMost(shard))).toEqual([701, 501, 501, 501]);
+    for (const shard of shards) {
+      expect(match.blocksAtMost(shard)).toBeGreaterThanOrEqual(match.blocksOn(shard));
+    }
+  });
+
+  it('gives the exact depth as its bound before a walk', () => {
+    const match = new PrefixMatch(prompt);
+    const shard = aShard({ id: 'home', blocks: prompt.slice(0, 42) });
+
+    expect(match.blocksAtMost(shard)).toBe(42);
+  });
 });

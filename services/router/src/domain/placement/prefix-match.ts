@@ -21,11 +21,20 @@ import type { ShardView } from './shard-view.js';
  * A shard looked at before a walk (the conversation's own shard) keeps its exact depth.
  */
 export class PrefixMatch {
-  private readonly resolved = new Map<string, number>();
-  private readonly recorded = new Map<string, number>();
+  /**
+   * Shards resolved before the walk (by exact search) and their depths. Usually just the
+   * conversation's own shard: a list, searched by identity, not a map.
+   */
+  private readonly exactShards: ShardView[] = [];
+  private readonly exactDepths: number[] = [];
+  /** Created by the first record: most prompts' blocks are held by no one or by everyone. */
+  private recorded: Map<string, number> | undefined;
   /** Probe indexes, deepest first, whose holders were too many to record. */
   private readonly deferred: number[] = [];
   private walked = false;
+  /** The last shard resolved after the walk: scorers and filters ask about one shard in a row. */
+  private lastShard: ShardView | undefined;
+  private lastDepth = 0;
 
   constructor(readonly blocks: readonly number[]) {}
 
@@ -41,6 +50,7 @@ export class PrefixMatch {
   /** Walk result: the shard holds the block at `index` (its first, deepest, record wins). */
   record(shardId: string, index: number): void {
     this.walked = true;
+    this.recorded ??= new Map();
     if (!this.recorded.has(shardId)) this.recorded.set(shardId, index + 1);
   }
 
@@ -56,26 +66,44 @@ export class PrefixMatch {
   }
 
   isRecorded(shardId: string): boolean {
-    return this.recorded.has(shardId);
+    return this.recorded?.has(shardId) ?? false;
+  }
+
+  /**
+   * An upper bound on `blocksOn` that looks nothing up in the shard's block set: after the walk, a
+   * shard holds at most its recorded depth or the deepest deferred block.
+   */
+  blocksAtMost(shard: ShardView): number {
+    if (!this.walked || shard === this.lastShard || this.exactShards.includes(shard)) {
+      return this.blocksOn(shard);
+    }
+    const recorded = this.recorded?.get(shard.id) ?? 0;
+    const deepestDeferred = this.deferred.length > 0 ? (this.deferred[0] ?? 0) + 1 : 0;
+    return recorded > deepestDeferred ? recorded : deepestDeferred;
   }
 
   blocksOn(shard: ShardView): number {
-    let depth = this.resolved.get(shard.id);
-    if (depth !== undefined) return depth;
+    if (shard === this.lastShard) return this.lastDepth;
+    const exact = this.exactShards.indexOf(shard);
+    if (exact >= 0) return this.exactDepths[exact] ?? 0;
     const held = shard.recentPrefixBlocks;
     if (!this.walked) {
-      depth = heldPrefixBlocks(held, this.blocks);
-    } else {
-      depth = this.recorded.get(shard.id) ?? 0;
-      for (const index of this.deferred) {
-        if (index < depth) break;
-        if (held.has(this.blocks[index] ?? 0)) {
-          depth = index + 1;
-          break;
-        }
+      const depth = heldPrefixBlocks(held, this.blocks);
+      this.exactShards.push(shard);
+      this.exactDepths.push(depth);
+      return depth;
+    }
+    // After the walk this is a map lookup and a probe or two: cheaper to redo than to memoize.
+    let depth = this.recorded?.get(shard.id) ?? 0;
+    for (const index of this.deferred) {
+      if (index < depth) break;
+      if (held.has(this.blocks[index] ?? 0)) {
+        depth = index + 1;
+        break;
       }
     }
-    this.resolved.set(shard.id, depth);
+    this.lastShard = shard;
+    this.lastDepth = depth;
     return depth;
   }
 }

@@ -1,9 +1,9 @@
 import { BlockSet } from '../prefix/block-set.js';
 import { seededRandom } from '../random.js';
 import { aDirectory, aShard } from '../testing/factories.js';
+import { CandidateSet } from './candidate-set.js';
 import { PrefixMatch } from './prefix-match.js';
 import { ShardDirectory } from './shard-directory.js';
-import type { ShardView } from './shard-view.js';
 import { withLoad } from './shard-view.js';
 
 function holders(
@@ -13,9 +13,9 @@ function holders(
   pools: string[] = [],
 ) {
   const match = new PrefixMatch(blocks);
-  const found: ShardView[] = [];
-  directory.walkPrefixHolders(match, new Set(pools), limit, seededRandom(1), found, new Set());
-  return { found: found.map((s) => s.id), match };
+  const found = new CandidateSet();
+  directory.walkPrefixHolders(match, new Set(pools), limit, seededRandom(1), found);
+  return { found: found.shards.map((s) => s.id), match };
 }
 
 describe('shard directory', () => {
@@ -142,9 +142,10 @@ describe('shard directory', () => {
       ...Array.from({ length: 40 }, (_, i) => aShard({ id: `west-${i}`, zone: 'west' })),
       aShard({ id: 'east-failed', zone: 'east', state: 'failed' }),
     );
-    const into: ShardView[] = [];
+    const gathered = new CandidateSet();
 
-    directory.sampleReady(['pool-a'], 'east', 6, seededRandom(3), into, new Set());
+    directory.sampleReady(['pool-a'], 'east', 6, seededRandom(3), gathered);
+    const into = gathered.shards;
 
     expect(into.length).toBeGreaterThan(0);
     expect(into.length).toBeLessThanOrEqual(6);
@@ -157,9 +158,10 @@ describe('shard directory', () => {
       ...Array.from({ length: 40 }, (_, i) => aShard({ id: `west-${i}`, zone: 'west' })),
       aShard({ id: 'north-0', zone: 'north' }),
     );
-    const into: ShardView[] = [];
+    const gathered = new CandidateSet();
 
-    directory.sampleReadyElsewhere(['pool-a'], 'east', 6, seededRandom(3), into, new Set());
+    directory.sampleReadyElsewhere(['pool-a'], 'east', 6, seededRandom(3), gathered);
+    const into = gathered.shards;
 
     expect(into.some((s) => s.zone === 'east')).toBe(false);
     expect(into.some((s) => s.id === 'north-0')).toBe(true);

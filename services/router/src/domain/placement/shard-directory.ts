@@ -1,6 +1,7 @@
 import { randomIndex, type Random } from '../random.js';
 import { BlockIndex } from '../prefix/block-index.js';
 import { BlockSet } from '../prefix/block-set.js';
+import type { CandidateSet } from './candidate-set.js';
 import { sampledAtOrBelow, type PrefixMatch } from './prefix-match.js';
 
 /** Holders of one block beyond which the walk stops recording them one by one. */
@@ -137,12 +138,16 @@ export class ShardDirectory {
     zone: string | undefined,
     count: number,
     random: Random,
-    into: ShardView[],
-    seen: Set<string>,
+    into: CandidateSet,
   ): void {
     const take = Math.ceil(count / Math.max(1, pools.length));
-    for (const pool of pools)
-      this.sampleSlots(this.readySlots(pool, zone), take, random, into, seen);
+    for (const pool of pools) this.sampleSlots(this.readySlots(pool, zone), take, random, into);
+  }
+
+  /** Keeps a shard out of the candidates gathered into `into` (until it is cleared). */
+  exclude(into: CandidateSet, shardId: string): void {
+    const slot = this.slotById.get(shardId);
+    if (slot !== undefined) into.exclude(slot);
   }
 
   /** The same, from the pools' zones other than `zone`, spread over them (a spill leaving its zone). */
@@ -151,8 +156,7 @@ export class ShardDirectory {
     zone: string,
     count: number,
     random: Random,
-    into: ShardView[],
-    seen: Set<string>,
+    into: CandidateSet,
   ): void {
     const groups = (this.groups ??= this.buildGroups());
     for (const pool of pools) {
@@ -161,7 +165,7 @@ export class ShardDirectory {
       const others = byZone.size - (byZone.has(zone) ? 1 : 0);
       const take = Math.ceil(count / Math.max(1, pools.length * others));
       for (const [other, slots] of byZone)
-        if (other !== zone) this.sampleSlots(slots, take, random, into, seen);
+        if (other !== zone) this.sampleSlots(slots, take, random, into);
     }
   }
 
@@ -169,17 +173,16 @@ export class ShardDirectory {
     slots: readonly number[],
     take: number,
     random: Random,
-    into: ShardView[],
-    seen: Set<string>,
+    into: CandidateSet,
   ): void {
     // A small group is taken whole: sampling it would only miss shards.
     if (slots.length <= take * 2) {
-      for (const slot of slots) this.take(slot, into, seen);
+      for (const slot of slots) this.take(slot, into);
       return;
     }
     for (let drawn = 0; drawn < take; drawn++) {
       const slot = slots[randomIndex(random, slots.length)];
-      if (slot !== undefined) this.take(slot, into, seen);
+      if (slot !== undefined) this.take(slot, into);
     }
   }
 
@@ -199,47 +202,43 @@ export class ShardDirectory {
     pools: ReadonlySet<string>,
     limit: number,
     random: Random,
-    into: ShardView[],
-    seen: Set<string>,
+    into: CandidateSet,
   ): void {
     const blocks = match.blocks;
+    const index = this.holders;
     match.markWalked();
     let taken = 0;
     // The probe positions of PrefixMatch.probes, each moved down to a block on the sample.
     for (let probe = blocks.length - 1, gap = 1; probe >= 0; gap *= 2) {
-      const index = sampledAtOrBelow(blocks, probe, 0, this.sampleEvery);
-      if (index < 0) break;
-      probe = index === 0 ? -1 : Math.max(0, index - gap);
-      const hash = blocks[index] ?? 0;
-      const holders = this.holders.count(hash);
-      if (holders === 0) continue;
+      const at = sampledAtOrBelow(blocks, probe, 0, this.sampleEvery);
+      if (at < 0) break;
+      probe = at === 0 ? -1 : Math.max(0, at - gap);
+      const entry = index.entry(blocks[at] ?? 0);
+      if (entry < 0) continue;
+      const holders = index.holdersAt(entry);
       const crowded = holders > EAGER_HOLDERS;
-      if (crowded) match.defer(index);
+      if (crowded) match.defer(at);
       if (crowded && (taken >= limit || holders > SAMPLED_HOLDERS)) continue;
       let skip = crowded ? randomIndex(random, holders - (limit - taken) + 1) : 0;
-      this.holders.forEachHolder(hash, (slot) => {
+      // A plain loop over the holder list, not a callback: this runs for every probed block.
+      for (let node = index.firstNodeAt(entry); node >= 0; node = index.nextNode(node)) {
+        const slot = index.holderOf(node);
         const shard = this.shards[slot];
-        if (shard === undefined || (pools.size > 0 && !pools.has(shard.pool))) return true;
-        if (!crowded) match.record(shard.id, index);
+        if (shard === undefined || (pools.size > 0 && !pools.has(shard.pool))) continue;
+        if (!crowded) match.record(shard.id, at);
         if (skip > 0) {
           skip--;
-          return true;
+          continue;
         }
-        if (taken < limit && !seen.has(shard.id)) {
-          seen.add(shard.id);
-          into.push(shard);
-          taken++;
-        }
-        return !crowded || taken < limit;
-      });
+        if (taken < limit && into.add(slot, shard)) taken++;
+        if (crowded && taken >= limit) break;
+      }
     }
   }
 
-  private take(slot: number, into: ShardView[], seen: Set<string>): void {
+  private take(slot: number, into: CandidateSet): void {
     const shard = this.shards[slot];
-    if (shard === undefined || seen.has(shard.id)) return;
-    seen.add(shard.id);
-    into.push(shard);
+    if (shard !== undefined) into.add(slot, shard);
   }
 
   private reindexBlocks(

@@ -64,4 +64,20 @@ describe('block index', () => {
       expect(holdersOf(index, hash)).toEqual([...holders].sort((a, b) => a - b));
     expect(index.size).toBe([...truth.values()].filter((h) => h.size > 0).length);
   });
+
+  it('walks the holders of a hash through its entry, as forEachHolder does', () => {
+    const index = new BlockIndex();
+    for (const holder of [5, 2, 9]) index.add(77, holder);
+    index.remove(77, 2);
+
+    const entry = index.entry(77);
+    const walked: number[] = [];
+    for (let node = index.firstNodeAt(entry); node >= 0; node = index.nextNode(node)) {
+      walked.push(index.holderOf(node));
+    }
+
+    expect(index.holdersAt(entry)).toBe(2);
+    expect(walked.sort((a, b) => a - b)).toEqual(holdersOf(index, 77));
+    expect(index.entry(78)).toBe(-1);
+  });
 });

@@ -45,6 +45,32 @@ export class BlockIndex {
     return at < 0 ? 0 : (this.counts[at] ?? 0);
   }
 
+  /**
+   * The table entry of a hash with at least one holder, or -1. With `holdersAt`, `firstNodeAt`,
+   * `nextNode` and `holderOf`, a hot loop walks the holders without a callback or a second lookup.
+   */
+  entry(hash: number): number {
+    return this.find(hash);
+  }
+
+  holdersAt(entry: number): number {
+    return this.counts[entry] ?? 0;
+  }
+
+  /** The entry's first holder node, or -1. */
+  firstNodeAt(entry: number): number {
+    return this.heads[entry] ?? NONE;
+  }
+
+  /** The node after `node` in its holder list, or -1. */
+  nextNode(node: number): number {
+    return this.nodeNext[node] ?? NONE;
+  }
+
+  holderOf(node: number): number {
+    return this.nodeHolder[node] ?? NONE;
+  }
+
   /** Visits a hash's holders until `visit` returns false. */
   forEachHolder(hash: number, visit: (holder: number) => boolean): void {
     const at = this.find(hash);

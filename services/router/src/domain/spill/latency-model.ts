@@ -80,18 +80,35 @@ export function predictLatency(
   turn: TurnShape,
   config: LatencyModelConfig,
 ): LatencyPrediction {
+  const queueWaitMs = predictQueueWaitMs(shard, turn.queuedAhead, config);
+  const prefillMs = predictPrefillMs(shard, turn.promptTokens, turn.cachedBlocks, config);
+  return { queueWaitMs, prefillMs, ttftMs: queueWaitMs + prefillMs };
+}
+
+/** The wait for a slot: the first part of predictLatency. */
+export function predictQueueWaitMs(
+  shard: ShardView,
+  queuedAhead: number,
+  config: LatencyModelConfig,
+): number {
   const concurrency = shardConcurrency(shard);
   const { inFlight, running, waiting } = shard.load;
-  const inSystem = Math.max(inFlight, running + waiting) + turn.queuedAhead;
+  const inSystem = Math.max(inFlight, running + waiting) + queuedAhead;
   const releasesNeeded = inSystem - concurrency + 1;
-  const queueWaitMs =
-    releasesNeeded > 0 ? (releasesNeeded * turnServiceMs(shard, config)) / concurrency : 0;
-  const cachedTokens = cachedPrefixTokens(
-    turn.cachedBlocks,
-    turn.promptTokens,
-    config.tokensPerBlock,
-  );
+  return releasesNeeded > 0 ? (releasesNeeded * turnServiceMs(shard, config)) / concurrency : 0;
+}
+
+/**
+ * The prefill of what the shard has not cached: the second part of predictLatency. Never grows
+ * with `cachedBlocks`, so a cached depth that is too high gives a lower bound.
+ */
+export function predictPrefillMs(
+  shard: ShardView,
+  promptTokens: number,
+  cachedBlocks: number,
+  config: LatencyModelConfig,
+): number {
+  const cachedTokens = cachedPrefixTokens(cachedBlocks, promptTokens, config.tokensPerBlock);
   const rate = shard.capacity.prefillTokensPerSecond ?? config.defaultPrefillTokensPerSecond;
-  const prefillMs = ((turn.promptTokens - cachedTokens) * 1_000) / Math.max(1, rate);
-  return { queueWaitMs, prefillMs, ttftMs: queueWaitMs + prefillMs };
+  return ((promptTokens - cachedTokens) * 1_000) / Math.max(1, rate);
 }

@@ -1,5 +1,7 @@
 import { breaksBudget } from '../../spill/spill-check.js';
-import type { Filter } from '../policy.js';
+import type { Filter, PlacementContext } from '../policy.js';
+import type { ShardView } from '../shard-view.js';
+import { keepWhere } from './keep-where.js';
 
 /**
  * Keeps shards where the turn's predicted first token (queue wait plus prefill of what the shard has
@@ -8,6 +10,11 @@ import type { Filter } from '../policy.js';
  */
 export const fitsLatencyBudgetFilter: Filter = {
   name: 'fits-latency-budget',
-  filter: (shards, context) =>
-    shards.filter((shard) => !breaksBudget(context.predictedLatency(shard), context.budgetMs)),
+  filter: (shards, context) => keepWhere(shards, context, fitsBudget),
 };
+
+function fitsBudget(shard: ShardView, context: PlacementContext): boolean {
+  // The bound first: most shards a spill looks at are rejected without a cache lookup.
+  if (context.leastTtftMs(shard) > context.budgetMs) return false;
+  return !breaksBudget(context.predictedLatency(shard), context.budgetMs);
+}

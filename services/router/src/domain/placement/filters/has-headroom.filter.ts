@@ -1,4 +1,6 @@
 import type { Filter } from '../policy.js';
+import type { ShardView } from '../shard-view.js';
+import { keepWhere } from './keep-where.js';
 
 /**
  * Admission: keeps shards with a free stream slot (in-flight below their bound). When none has one
@@ -8,7 +10,11 @@ import type { Filter } from '../policy.js';
 export const hasHeadroomFilter: Filter = {
   name: 'has-headroom',
   filter: (shards) => {
-    const free = shards.filter((shard) => shard.load.inFlight < shard.capacity.maxInFlight);
+    const free = keepWhere(shards, undefined, hasFreeSlot);
     return free.length > 0 ? free : shards;
   },
 };
+
+function hasFreeSlot(shard: ShardView): boolean {
+  return shard.load.inFlight < shard.capacity.maxInFlight;
+}

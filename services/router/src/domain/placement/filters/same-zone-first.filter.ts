@@ -1,4 +1,6 @@
-import type { Filter } from '../policy.js';
+import type { Filter, PlacementContext } from '../policy.js';
+import type { ShardView } from '../shard-view.js';
+import { keepWhere } from './keep-where.js';
 
 /** Soft: keeps the shards in the caller's zone if there are any, otherwise all of them. */
 export const sameZoneFirstFilter: Filter = {
@@ -6,7 +8,11 @@ export const sameZoneFirstFilter: Filter = {
   filter: (shards, context) => {
     const zone = context.request.zone;
     if (zone === undefined || zone === '') return shards;
-    const near = shards.filter((shard) => shard.zone === zone);
+    const near = keepWhere(shards, context, isInCallerZone);
     return near.length > 0 ? near : shards;
   },
 };
+
+function isInCallerZone(shard: ShardView, context: PlacementContext): boolean {
+  return shard.zone === context.request.zone;
+}

@@ -1,5 +1,5 @@
 import { hash53 } from '../../prefix/hash53.js';
-import type { PlacementContext, Picker, ScoredShard } from '../policy.js';
+import type { Picker, ScoredShard } from '../policy.js';
 
 const TIE = 1e-9;
 
@@ -13,13 +13,16 @@ export const maxScorePicker: Picker = {
   pick: (scored, context) => {
     let best: ScoredShard | undefined;
     let bestRank = -1;
+    // The conversation's half of the rendezvous hash, computed at the first tie only.
+    let seed = -1;
     for (const candidate of scored) {
       if (best === undefined || candidate.score > best.score + TIE) {
         best = candidate;
         bestRank = -1;
       } else if (candidate.score >= best.score - TIE) {
-        if (bestRank < 0) bestRank = rendezvous(best, context);
-        const rank = rendezvous(candidate, context);
+        if (seed < 0) seed = hash53(context.request.conversationId);
+        if (bestRank < 0) bestRank = hash53(best.shard.id, seed);
+        const rank = hash53(candidate.shard.id, seed);
         if (rank > bestRank || (rank === bestRank && candidate.shard.id < best.shard.id)) {
           best = candidate;
           bestRank = rank;
@@ -29,7 +32,3 @@ export const maxScorePicker: Picker = {
     return best;
   },
 };
-
-function rendezvous(candidate: ScoredShard, context: PlacementContext): number {
-  return hash53(candidate.shard.id, hash53(context.request.conversationId));
-}
