@@ -3,7 +3,8 @@ import type { ConversationMessage } from '../conversation.port.js';
 import type { ShardAddress } from '../inference.port.js';
 
 /** Why conversations move: their shard failed or is draining, or a turn found its shard gone. */
-export type MigrationReason = 'shard-failed' | 'shard-draining' | 'shard-gone';
+/** `rerouted`: the model's routes moved its pool (a rollback), the shard itself is fine. */
+export type MigrationReason = 'shard-failed' | 'shard-draining' | 'shard-gone' | 'rerouted';
 
 /** One pin as the registry stores it, with the tenant the conversation-state calls need. */
 export interface RegisteredAssignment {

@@ -14,7 +14,7 @@ import type {
   AssignmentRegistryPort,
   CompareAndSetAssignment,
 } from '../assignment-registry.port.js';
-import { PlaceTurn, type PlaceTurnCommand } from './place-turn.js';
+import { PlaceTurn, type ConversationMove, type PlaceTurnCommand } from './place-turn.js';
 
 /** The registry's compare-and-set, in memory: the fake port, shared by router replicas. */
 class InMemoryRegistry implements AssignmentRegistryPort {
@@ -37,6 +37,7 @@ function aReplica(
   shards: ShardDirectory,
   registry: InMemoryRegistry,
   table: () => ModelRouteTable = () => routes,
+  moves: ConversationMove[] = [],
 ) {
   const assignments = new AssignmentView();
   const placeTurn = new PlaceTurn({
@@ -47,8 +48,9 @@ function aReplica(
     registry,
     clock: { nowMs: () => 1_000 },
     queues: NO_QUEUES,
+    moves: { moved: (move) => moves.push(move) },
   });
-  return { placeTurn, assignments };
+  return { placeTurn, assignments, moves };
 }
 
 function aCommand(overrides: Partial<PlaceTurnCommand> = {}): PlaceTurnCommand {
@@ -299,5 +301,77 @@ describe('place turn', () => {
     answer(undefined);
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(assignments.get('c-1')).toMatchObject({ shardId: 'a', version: 1 });
+  });
+
+  describe('moves off a shard the conversation had to leave', () => {
+    function pinnedTo(shardId: string, shards: ShardDirectory) {
+      const registry = new InMemoryRegistry();
+      registry.authority.compareAndSet('c-1', 0, shardId);
+      const replica = aReplica(shards, registry);
+      replica.assignments.applyRemote({ conversationId: 'c-1', shardId, version: 1 });
+      return { registry, ...replica };
+    }
+
+    it('reports a failover re-pin, once it has applied, with where the conversation came from', async () => {
+      const { placeTurn, moves } = pinnedTo(
+        'home',
+        aDirectory(aShard({ id: 'home' }), aShard({ id: 'spare' })),
+      );
+      const result = await placeTurn.execute(
+        aCommand({ purpose: 'failover', excludedShardIds: ['home'] }),
+      );
+      expect(result).toMatchObject({
+        kind: 'placed',
+        pinned: true,
+        decision: { reason: 'failover' },
+      });
+      expect(moves).toEqual([
+        {
+          tenantId: 'tenant-1',
+          conversationId: 'c-1',
+          fromShardId: 'home',
+          toShardId: 'spare',
+          reason: 'failover',
+          fromVersion: 1,
+        },
+      ]);
+    });
+
+    it('reports a background failover re-pin when the registry applies it', async () => {
+      const { placeTurn, moves } = pinnedTo(
+        'home',
+        aDirectory(aShard({ id: 'home' }), aShard({ id: 'spare' })),
+      );
+      await placeTurn.execute(
+        aCommand({ pin: 'background', purpose: 'failover', excludedShardIds: ['home'] }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(moves).toMatchObject([
+        { fromShardId: 'home', toShardId: 'spare', reason: 'failover' },
+      ]);
+    });
+
+    it('reports nothing for a spill, a new conversation, or a pin another replica won', async () => {
+      const spill = pinnedTo(
+        'home',
+        aDirectory(aShard({ id: 'home', load: swamped }), aShard({ id: 'spare' })),
+      );
+      await spill.placeTurn.execute(aCommand());
+      expect(spill.registry.authority.get('c-1')?.shardId).toBe('spare');
+      expect(spill.moves).toEqual([]);
+
+      const fresh = aReplica(aDirectory(aShard({ id: 'a' })), new InMemoryRegistry());
+      await fresh.placeTurn.execute(aCommand());
+      expect(fresh.moves).toEqual([]);
+
+      // Another replica moved it first: this replica's compare-and-set does not apply.
+      const lost = pinnedTo('home', aDirectory(aShard({ id: 'home' }), aShard({ id: 'spare' })));
+      lost.registry.authority.compareAndSet('c-1', 1, 'home-2');
+      await lost.placeTurn.execute(
+        aCommand({ pin: 'background', purpose: 'failover', excludedShardIds: ['home'] }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(lost.moves).toEqual([]);
+    });
   });
 });

@@ -79,6 +79,28 @@ export interface PlaceTurnDependencies {
   readonly registry: AssignmentRegistryPort;
   readonly clock: Clock;
   readonly queues: QueueDepth;
+  /** Told of every pin this router applies that moves a conversation off a shard it had to leave. */
+  readonly moves?: ConversationMovesPort | undefined;
+}
+
+/**
+ * A conversation moved off its shard because the shard failed (a turn failed over) or is leaving
+ * (migration): the registry's pin has already moved, at `version`. Spills are not moves of this
+ * kind: the shard they leave is healthy, only busy.
+ */
+export interface ConversationMove {
+  readonly tenantId: string;
+  readonly conversationId: string;
+  readonly fromShardId: string;
+  readonly toShardId: string;
+  readonly reason: 'failover' | 'migration';
+  /** The assignment version that pinned the conversation to `fromShardId`. */
+  readonly fromVersion: number;
+}
+
+/** Records moves (ConversationMigrated in conversation-state); must not throw or block. */
+export interface ConversationMovesPort {
+  moved(move: ConversationMove): void;
 }
 
 /** Another replica may move the conversation between our read and our compare-and-set. */
@@ -135,7 +157,7 @@ export class PlaceTurn {
         };
       }
       if (command.pin === 'background') {
-        this.pinInBackground(command, placed.shard.id, assignment?.version ?? 0, placed.reason);
+        this.pinInBackground(command, placed.shard.id, assignment, placed.reason);
         return {
           kind: 'placed',
           decision,
@@ -169,6 +191,7 @@ export class PlaceTurn {
       }
       if (outcome.current !== undefined) assignments.applyRemote(outcome.current);
       if (outcome.applied) {
+        this.reportMove(command, assignment, placed.shard.id, placed.reason);
         return {
           kind: 'placed',
           decision,
@@ -191,7 +214,7 @@ export class PlaceTurn {
   private pinInBackground(
     command: PlaceTurnCommand,
     shardId: string,
-    expectedVersion: number,
+    assignment: Assignment | undefined,
     reason: PlacedDecision['reason'],
   ): void {
     const { assignments, registry } = this.deps;
@@ -200,16 +223,36 @@ export class PlaceTurn {
         conversationId: command.conversationId,
         tenantId: command.tenantId,
         shardId,
-        expectedVersion,
+        expectedVersion: assignment?.version ?? 0,
         reason,
       })
       .then(
         (outcome) => {
           if (outcome.current !== undefined) assignments.applyRemote(outcome.current);
+          if (outcome.applied) this.reportMove(command, assignment, shardId, reason);
         },
         // Unpinned for now: the conversation's next turn places and pins it again.
         () => undefined,
       );
+  }
+
+  /** A pin that took the conversation off a failed or leaving shard is a move worth recording. */
+  private reportMove(
+    command: PlaceTurnCommand,
+    from: Assignment | undefined,
+    toShardId: string,
+    reason: PlacedDecision['reason'],
+  ): void {
+    if (this.deps.moves === undefined || from === undefined || from.shardId === toShardId) return;
+    if (reason !== 'failover' && reason !== 'migration') return;
+    this.deps.moves.moved({
+      tenantId: command.tenantId,
+      conversationId: command.conversationId,
+      fromShardId: from.shardId,
+      toShardId,
+      reason,
+      fromVersion: from.version,
+    });
   }
 
   private place(
