@@ -3,8 +3,12 @@
 //   1. appended events per second: CONVERSATIONS concurrent conversations, each appending turns as
 //      the router does (AppendEvents batches of BATCH events at an expected version; and, for
 //      reference, one command RPC per event);
-//   2. outbox-to-Kafka lag at that rate: consumer receive time minus the event's occurred_at;
+//   2. outbox-to-Kafka lag at that rate: consumer receive time minus the outbox row's created_at
+//      (written in the append's own statement, so: from commit to consumer), and, as before, minus
+//      the event's occurred_at (set by the bench client before the append call, so it includes the
+//      append's own latency);
 //   3. GetContext of a 200-turn conversation, warm (state cache) and cold (snapshot + tail only).
+// The lag is also read on the relay's side alone: insert to Kafka's acknowledgement.
 // Bounded: every phase stops after its event count or its time limit. Writes
 // bench/results/event-store.json.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,6 +32,9 @@ const PHASE_LIMIT_MS = Number(process.env.PHASE_LIMIT_MS ?? 15_000);
 const CONTEXT_TURNS = 200;
 const TURNS_PER_CONVERSATION = Number(process.env.TURNS_PER_CONVERSATION ?? 100);
 const CONTEXT_READS = Number(process.env.CONTEXT_READS ?? 500);
+// Reads before the measured ones: the cold replica is a fresh process, and its first reads time
+// the JIT compiler rather than the read path (the warm replica has had the whole append phase).
+const CONTEXT_WARMUP_READS = Number(process.env.CONTEXT_WARMUP_READS ?? 100);
 
 type Client = GrpcClient<typeof conversation.ConversationStoreDefinition>;
 
@@ -307,6 +314,8 @@ async function contextReads(
 ) {
   const latencies: number[] = [];
   let last: conversation.GetContextResponse | undefined;
+  for (let index = 0; index < CONTEXT_WARMUP_READS; index++)
+    await client.getContext({ tenantId, conversationId, tokenBudget });
   for (let index = 0; index < CONTEXT_READS; index++) {
     const t0 = performance.now();
     last = await client.getContext({ tenantId, conversationId, tokenBudget });
@@ -315,6 +324,7 @@ async function contextReads(
   latencies.sort((a, b) => a - b);
   return {
     tokenBudget,
+    warmupReads: CONTEXT_WARMUP_READS,
     reads: CONTEXT_READS,
     messages: last?.messages.length ?? 0,
     droppedMessages: last?.droppedMessages ?? 0,
@@ -412,15 +422,18 @@ async function main(): Promise<void> {
   );
 
   // Lag: every event the relay publishes, received by a consumer group reading from the start.
-  const lags: { receivedAt: number; lagMs: number }[] = [];
+  const lags: { receivedAt: number; lagMs: number; id: string }[] = [];
   const subscriber = messaging.createSubscriber({
     groupId: `bench.${suffix}.lag`,
     fromBeginning: true,
   });
-  subscriber.subscribe(defineTopic(topic, eventCodec('ConversationEvent')), async ({ event }) => {
-    const now = Date.now();
-    lags.push({ receivedAt: now, lagMs: now - event.occurredAtMs });
-  });
+  subscriber.subscribe(
+    defineTopic(topic, eventCodec('ConversationEvent')),
+    async ({ event, metadata }) => {
+      const now = Date.now();
+      lags.push({ receivedAt: now, lagMs: now - event.occurredAtMs, id: metadata.id });
+    },
+  );
   await subscriber.start();
 
   try {
@@ -448,10 +461,31 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const phaseLags = lags
-      .filter((lag) => lag.receivedAt >= batchedFrom && lag.receivedAt <= batchedTo + 5_000)
-      .map((lag) => lag.lagMs);
-    phaseLags.sort((a, b) => a - b);
+    const inPhase = lags.filter(
+      (lag) => lag.receivedAt >= batchedFrom && lag.receivedAt <= batchedTo + 5_000,
+    );
+    const phaseLags = inPhase.map((lag) => lag.lagMs).sort((a, b) => a - b);
+    // Published rows stay in the outbox (for an hour): their created_at is when the append wrote them.
+    const { rows: written } = await outbox.query<{ id: string; created_ms: number }>(
+      'SELECT event_id::text AS id, extract(epoch FROM created_at) * 1000 AS created_ms FROM outbox',
+    );
+    const createdAt = new Map(written.map((row) => [row.id, Number(row.created_ms)]));
+    // The relay's side alone: from the row's insert to its published mark, which it writes right
+    // after Kafka acknowledged the batch (no consumer in it).
+    const { rows: acknowledged } = await outbox.query<{ ms: number }>(
+      `SELECT extract(epoch FROM published_at - created_at) * 1000 AS ms FROM outbox
+        WHERE published_at IS NOT NULL
+          AND created_at BETWEEN to_timestamp($1::double precision / 1000)
+                             AND to_timestamp($2::double precision / 1000)`,
+      [batchedFrom, batchedTo],
+    );
+    const acknowledgedLags = acknowledged.map((row) => Number(row.ms)).sort((a, b) => a - b);
+    const outboxLags = inPhase
+      .flatMap((lag) => {
+        const created = createdAt.get(lag.id);
+        return created === undefined ? [] : [lag.receivedAt - created];
+      })
+      .sort((a, b) => a - b);
 
     // A 200-turn conversation, appended in router-sized batches.
     const tenantId = 'bench-context';
@@ -516,7 +550,23 @@ async function main(): Promise<void> {
         writerCpuSeconds: round(writerCpu),
         relayCpuSeconds: round(relayCpu),
       },
+      // From the outbox row's insert (the append's commit) to the consumer.
       outboxToKafkaLagMs: {
+        events: outboxLags.length,
+        p50: round(percentile(outboxLags, 50)),
+        p99: round(percentile(outboxLags, 99)),
+        max: round(outboxLags.at(-1) ?? NaN),
+      },
+      // From the outbox row's insert to Kafka's acknowledgement (the relay's mark after it).
+      outboxToKafkaAckMs: {
+        events: acknowledgedLags.length,
+        p50: round(percentile(acknowledgedLags, 50)),
+        p99: round(percentile(acknowledgedLags, 99)),
+        max: round(acknowledgedLags.at(-1) ?? NaN),
+      },
+      // From the event's occurred_at (set before the append call) to the consumer: includes the
+      // append's own latency. The figure reported as "outbox lag" until 2026-11-22.
+      occurredToKafkaLagMs: {
         events: phaseLags.length,
         p50: percentile(phaseLags, 50),
         p99: percentile(phaseLags, 99),

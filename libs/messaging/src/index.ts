@@ -41,6 +41,9 @@ export {
 export {
   enqueueOutbox,
   outboxInsert,
+  outboxInsertFrom,
+  outboxTopicValues,
+  outboxHeadersJson,
   type EnqueueOptions,
   type OutboxInsert,
   type StoredHeaders,

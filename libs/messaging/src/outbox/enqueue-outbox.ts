@@ -85,6 +85,37 @@ export function outboxInsert<T>(
   };
 }
 
+/**
+ * The outbox INSERT for rows the caller's own statement already holds, for a one-statement writer
+ * that stores the same encoded bodies elsewhere too (each body then crosses the wire once).
+ * `relation` is a CTE or sub-select with the columns `event_id` (uuid), `key`, `payload` (bytea,
+ * the topic codec's encoding), `headers` (jsonb, {@link outboxHeadersJson}) and `position` (their
+ * order). The topic's name and `ce_type` are the parameters `$topicParameter` and the one after
+ * it, with the values {@link outboxTopicValues}; the SQL text stays the same for every topic, so it
+ * can be a prepared statement.
+ */
+export function outboxInsertFrom(
+  relation: string,
+  topicParameter: number,
+  options: OutboxLocation = {},
+): string {
+  const { table } = outboxNames(options);
+  return `INSERT INTO ${table} (event_id, topic, key, type, payload, headers)
+     SELECT event_id, $${topicParameter}::text, key, $${topicParameter + 1}::text, payload, headers
+       FROM ${relation}
+      ORDER BY position`;
+}
+
+/** The values of outboxInsertFrom's topic parameters. */
+export function outboxTopicValues<T>(topic: Topic<T>): readonly [string, string] {
+  return [topic.name, topic.codec.type];
+}
+
+/** The `headers` column of an event's outbox row, as JSON text. */
+export function outboxHeadersJson(event: EncodedEvent): string {
+  return JSON.stringify(storedHeaders(event));
+}
+
 /** What the `headers` column holds: the attributes not stored in their own columns. */
 export interface StoredHeaders {
   readonly ce_source: string;

@@ -1,16 +1,15 @@
 import { metrics, type Counter, type Histogram } from '@opentelemetry/api';
-import type { Notification, Pool, PoolClient } from 'pg';
-import type { EncodedEvent } from '../cloudevents.js';
+import type { Pool } from 'pg';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../failures.js';
 import { jsonLogger, type MessagingLogger } from '../logger.js';
 import type { EncodedEventPublisher } from '../ports.js';
-import { connectPostgres } from '../postgres.js';
 import { outboxNames, type OutboxLocation, type OutboxNames } from './outbox-schema.js';
+import { markPublished, RelaySession, toEncodedEvent, type OutboxRow } from './relay-session.js';
 
 export interface OutboxRelayOptions extends OutboxLocation {
   readonly pool: Pool;
   readonly publisher: EncodedEventPublisher;
-  /** Rows claimed and published per transaction. Default 100. */
+  /** Rows read and published per Kafka send. Default 100. */
   readonly batchSize?: number;
   /** Longest the relay sleeps, once the outbox is empty, when no NOTIFY arrives. Default 50 ms. */
   readonly pollIntervalMs?: number;
@@ -19,29 +18,29 @@ export interface OutboxRelayOptions extends OutboxLocation {
   readonly logger?: MessagingLogger;
 }
 
-interface OutboxRow {
-  readonly id: string;
-  readonly event_id: string;
-  readonly topic: string;
-  readonly key: string;
-  readonly type: string;
-  readonly payload: Buffer;
-  readonly headers: Record<string, unknown>;
-  readonly lag_ms: number;
+/** A batch on its way to Kafka, or to its published mark. */
+interface InFlight {
+  readonly rows: readonly OutboxRow[];
+  /** Settles with the failure, or undefined once done; never rejects. */
+  readonly done: Promise<Error | undefined>;
 }
 
 const MAX_BACKOFF_MS = 5_000;
 
 /**
- * Moves committed outbox rows to Kafka, in id order. Each cycle is one transaction: claim a batch
- * and mark it published (one statement), publish it, commit. A crash or a failed publish before
- * the commit leaves the rows unpublished, so the next relay sends them again with the same ce_id and
- * consumers drop the copy: at-least-once publication, exactly-once as consumers see it.
+ * Moves committed outbox rows to Kafka, in id order, at least once: a batch is sent, and marked
+ * published only once Kafka has acknowledged it. A crash or a failed send before the mark leaves
+ * the rows unpublished, so they are sent again with the same ce_id and consumers drop the copy:
+ * exactly-once as consumers see it.
  *
- * Only one relay per outbox publishes at a time (a transaction-scoped advisory lock). SKIP LOCKED
- * alone would let a second relay publish a later row of a key while the first still holds an
- * earlier one, which breaks per-key order; with the lock a standby relay simply finds nothing to do
- * until the active one dies.
+ * One relay per outbox publishes (a session advisory lock on the relay's connection); the others
+ * stand by and take over when its connection goes. Two relays publishing at once could send a
+ * later row of a key before an earlier one.
+ *
+ * Pipelined, with at most one send in flight (so each key's rows reach Kafka in order): an
+ * acknowledged batch is marked while the next one is sent, and with a backlog the next batch is
+ * read while one is on its way (skipping the rows in flight). If a send fails, the batch read
+ * behind it is dropped too and both are read again.
  */
 export class OutboxRelay {
   private readonly names: OutboxNames;
@@ -57,7 +56,7 @@ export class OutboxRelay {
   private stopping = false;
   private notified = false;
   private wake: (() => void) | undefined;
-  private listener: { readonly client: PoolClient; detach(error?: Error): void } | undefined;
+  private session: RelaySession | undefined;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.names = outboxNames(options);
@@ -70,7 +69,7 @@ export class OutboxRelay {
       description: 'Outbox rows published to Kafka and marked published',
     });
     this.lag = meter.createHistogram('spillway.outbox.lag', {
-      description: 'Time from writing an outbox row to its publication',
+      description: 'Time from writing an outbox row to reading it for publication',
       unit: 'ms',
     });
     this.failures = meter.createCounter('spillway.outbox.relay.failures', {
@@ -82,76 +81,75 @@ export class OutboxRelay {
   async start(): Promise<void> {
     if (this.loop) throw new Error(`outbox relay for ${this.names.table} is already running`);
     this.stopping = false;
-    await this.listen();
+    await this.openSession();
     this.loop = this.run();
   }
 
-  /** Lets the batch in hand finish and commit, then releases every connection. */
+  /** Lets the batch in flight be acknowledged and marked, then releases the connection. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
     await this.loop;
     this.loop = undefined;
-    await this.unlisten();
+    await this.session?.end();
+    this.session = undefined;
   }
 
-  /** One claim → publish → mark cycle; returns the number of rows published. */
+  /** One read → send → mark cycle, without pipelining; returns the number of rows published. */
   async relayBatch(): Promise<number> {
-    const client = await connectPostgres(this.options.pool, this.connectTimeoutMs);
-    let broken: unknown;
-    try {
-      await client.query('BEGIN');
-      const lock = await client.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
-        [this.names.lockName],
-      );
-      if (!lock.rows[0]?.locked) {
-        await client.query('ROLLBACK');
-        return 0;
-      }
-      // Claimed and marked in one statement; if publishing fails the ROLLBACK unmarks them.
-      const { rows } = await client.query<OutboxRow>(
-        `WITH claimed AS (
-           UPDATE ${this.names.table} SET published_at = clock_timestamp()
-            WHERE id IN (SELECT id FROM ${this.names.table}
-                          WHERE published_at IS NULL
-                          ORDER BY id
-                          LIMIT $1
-                            FOR UPDATE SKIP LOCKED)
-           RETURNING id, event_id, topic, key, type, payload, headers,
-                     extract(epoch FROM clock_timestamp() - created_at) * 1000 AS lag_ms)
-         SELECT * FROM claimed ORDER BY id`,
-        [this.batchSize],
-      );
-      if (rows.length > 0) await this.options.publisher.publishEncoded(rows.map(toEncodedEvent));
-      await client.query('COMMIT');
-      for (const row of rows) {
-        this.published.add(1, { 'messaging.destination.name': row.topic });
-        this.lag.record(Number(row.lag_ms), { 'messaging.destination.name': row.topic });
-      }
-      return rows.length;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError;
-      }
-      throw error;
-    } finally {
-      // A connection that cannot even roll back is discarded rather than returned to the pool.
-      client.release(broken instanceof Error ? broken : undefined);
-    }
+    const session = await this.leadingSession();
+    if (!session) return 0;
+    const rows = await session.claim(this.batchSize, []);
+    if (rows.length === 0) return 0;
+    await this.options.publisher.publishEncoded(rows.map(toEncodedEvent));
+    await this.marked(rows);
+    return rows.length;
   }
 
   private async run(): Promise<void> {
     let consecutiveFailures = 0;
+    let sending: InFlight | undefined;
+    let marking: InFlight | undefined;
+    let backlog = false;
     while (!this.stopping) {
-      let published = 0;
+      let progressed = false;
       try {
-        if (!this.listener) await this.listen();
-        published = await this.relayBatch();
+        const session = await this.leadingSession();
+        if (session) {
+          // With a backlog, the next batch is read while this one is on its way. Otherwise it is
+          // read once this one is acknowledged, so that it takes every row committed meanwhile:
+          // read early, those rows would wait for one more send.
+          let next: OutboxRow[] =
+            sending && backlog ? await session.claim(this.batchSize, idsOf(sending, marking)) : [];
+          if (sending) {
+            const sent = sending;
+            sending = undefined;
+            await settled(sent);
+            await settled(marking);
+            // Marked while the next batch is sent: the mark's commit is off the sending path.
+            marking = this.mark(sent.rows);
+            progressed = true;
+          }
+          if (next.length < this.batchSize) {
+            const skip = [...idsOf(marking), ...next.map((row) => row.id)];
+            next = [...next, ...(await session.claim(this.batchSize - next.length, skip))];
+          }
+          backlog = next.length === this.batchSize;
+          if (next.length > 0 && !this.stopping) {
+            sending = this.send(next);
+            progressed = true;
+          }
+        }
         consecutiveFailures = 0;
       } catch (error) {
+        // Nothing is left behind: a send still in flight (the read behind it failed) and a mark
+        // are waited for, so that the next send cannot race them, and whatever is unmarked is
+        // read and sent again. The batch read behind a failed send is dropped: it must not
+        // overtake the failed one.
+        await sending?.done;
+        await marking?.done;
+        sending = marking = undefined;
+        backlog = false;
         consecutiveFailures++;
         this.failures.add(1);
         this.logger.warn('outbox relay cycle failed; retrying', {
@@ -161,16 +159,68 @@ export class OutboxRelay {
         });
       }
       if (this.stopping) break;
-      // Rows found means more are probably being committed: poll again at once, and sleep (until
+      // Rows found means more are probably being committed: read again at once, and sleep (until
       // the interval passes or a writer's NOTIFY arrives) only once the outbox is empty. Writers
       // can then hint sparingly (OutboxWakeup) without adding latency while traffic flows.
-      if (published > 0) continue;
+      if (progressed && consecutiveFailures === 0) continue;
       const backoff =
         consecutiveFailures === 0
           ? this.pollIntervalMs
           : this.pollIntervalMs * 2 ** consecutiveFailures;
       await this.idle(Math.min(backoff, MAX_BACKOFF_MS));
     }
+    await this.finish(sending, marking);
+  }
+
+  private send(rows: readonly OutboxRow[]): InFlight {
+    return {
+      rows,
+      done: failureOf(this.options.publisher.publishEncoded(rows.map(toEncodedEvent))),
+    };
+  }
+
+  private mark(rows: readonly OutboxRow[]): InFlight {
+    return { rows, done: failureOf(this.marked(rows)) };
+  }
+
+  /** Stopping: what Kafka acknowledged is marked, so that it is not sent again. */
+  private async finish(
+    sending: InFlight | undefined,
+    marking: InFlight | undefined,
+  ): Promise<void> {
+    const sendFailure = await sending?.done;
+    await marking?.done;
+    if (sending && sendFailure === undefined) await this.mark(sending.rows).done;
+  }
+
+  private async marked(rows: readonly OutboxRow[]): Promise<void> {
+    await markPublished(this.options.pool, this.names, rows);
+    for (const row of rows) {
+      this.published.add(1, { 'messaging.destination.name': row.topic });
+      this.lag.record(Number(row.lag_ms), { 'messaging.destination.name': row.topic });
+    }
+  }
+
+  /** The session, reconnected if it broke, if it leads the outbox; undefined while standing by. */
+  private async leadingSession(): Promise<RelaySession | undefined> {
+    if (!this.session?.usable) await this.openSession();
+    const session = this.session;
+    return session && (await session.lead()) ? session : undefined;
+  }
+
+  private async openSession(): Promise<void> {
+    this.session?.close();
+    this.session = undefined;
+    this.session = await RelaySession.open(
+      this.options.pool,
+      this.names,
+      this.connectTimeoutMs,
+      () => {
+        this.notified = true;
+        this.wake?.();
+      },
+      this.logger,
+    );
   }
 
   /** Sleeps until the interval passes, a NOTIFY arrives, or stop() is called. */
@@ -190,66 +240,21 @@ export class OutboxRelay {
       this.wake = done;
     });
   }
-
-  private async listen(): Promise<void> {
-    const client = await connectPostgres(this.options.pool, this.connectTimeoutMs);
-    const onNotification = (message: Notification): void => {
-      if (message.channel !== this.names.channel) return;
-      this.notified = true;
-      this.wake?.();
-    };
-    // Losing the LISTEN connection only costs latency: the loop keeps polling and listens again.
-    const onError = (error: Error): void => {
-      this.logger.warn('outbox relay lost its LISTEN connection; polling until it is back', {
-        error: error.message,
-      });
-      detach(error);
-    };
-    const detach = (error?: Error): void => {
-      client.off('notification', onNotification);
-      client.off('error', onError);
-      if (this.listener?.client === client) this.listener = undefined;
-      client.release(error);
-    };
-    client.on('notification', onNotification);
-    client.on('error', onError);
-    try {
-      await client.query(`LISTEN "${this.names.channel}"`);
-    } catch (error) {
-      detach(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    }
-    this.listener = { client, detach };
-  }
-
-  private async unlisten(): Promise<void> {
-    const listener = this.listener;
-    if (!listener) return;
-    try {
-      await listener.client.query(`UNLISTEN "${this.names.channel}"`);
-      listener.detach();
-    } catch (error) {
-      listener.detach(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
 }
 
-function toEncodedEvent(row: OutboxRow): EncodedEvent {
-  const { ce_source: source, ce_time: time, ...rest } = row.headers;
-  if (typeof source !== 'string' || typeof time !== 'string') {
-    throw new Error(`outbox row ${row.id} has no ce_source/ce_time in its headers`);
-  }
-  const traceContext: Record<string, string> = {};
-  for (const [name, value] of Object.entries(rest))
-    if (typeof value === 'string') traceContext[name] = value;
-  return {
-    topic: row.topic,
-    id: row.event_id,
-    type: row.type,
-    source,
-    time,
-    key: row.key,
-    data: row.payload,
-    traceContext,
-  };
+function idsOf(...batches: readonly (InFlight | undefined)[]): string[] {
+  return batches.flatMap((batch) => (batch ? batch.rows.map((row) => row.id) : []));
+}
+
+/** Throws the batch's failure, if it had one. */
+async function settled(batch: InFlight | undefined): Promise<void> {
+  const failure = await batch?.done;
+  if (failure !== undefined) throw failure;
+}
+
+function failureOf(work: Promise<void>): Promise<Error | undefined> {
+  return work.then(
+    () => undefined,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
 }

@@ -8,13 +8,11 @@ import type {
   EventMetadata,
   Result,
   StoreDecision,
+  SubmittedEvent,
 } from './ports/conversation-event-store.port.js';
 
-export interface SubmittedEvent {
-  /** A UUID chosen by the caller, or '' for a new one. */
-  readonly eventId: string;
-  readonly event: ConversationEvent;
-}
+/** A submitted event's eventId is a UUID chosen by the caller, or '' for a new one. */
+export type { SubmittedEvent };
 
 export interface AppendEventsInput {
   readonly tenantId: string;
@@ -107,6 +105,7 @@ export class AppendEvents {
       expectedVersion: input.expectedVersion,
       metadata: input.metadata,
       dedupeByMetadataKey: true,
+      submitted,
       decide: (state) => decideBatch(input.conversationId, submitted, state),
     });
   }

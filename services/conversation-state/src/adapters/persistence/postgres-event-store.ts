@@ -1,5 +1,5 @@
 import { DomainError } from '@spillway/errors';
-import { outboxInsert, OutboxWakeup, type Queryable, type Topic } from '@spillway/messaging';
+import { OutboxWakeup, type Queryable, type Topic } from '@spillway/messaging';
 import { QueryFailedError, type DataSource, type QueryRunner } from 'typeorm';
 import type {
   AppendOutcome,
@@ -7,7 +7,6 @@ import type {
   ConversationEventStore,
   ConversationPage,
   Result,
-  StoreDecision,
   StreamSlice,
 } from '../../application/ports/conversation-event-store.port.js';
 import {
@@ -17,19 +16,17 @@ import {
   versionConflict,
 } from '../../domain/conversation.errors.js';
 import {
-  evolve,
-  exists,
   initialState,
   type ConversationDetails,
   type ConversationState,
 } from '../../domain/conversation.state.js';
-import { toProto } from '../protobuf/conversation-event.mapper.js';
-import { ConversationEventProto } from '../protobuf/proto.js';
+import type { ConversationEventProto } from '../protobuf/proto.js';
 import { databaseUnavailable, isDatabaseOutage, rethrowOutage } from './database-outage.js';
-import { SNAPSHOT_SCHEMA_VERSION, snapshotDue, snapshotJson } from './snapshots.js';
+import { earlierAppend } from './earlier-append.js';
+import type { GroupCommitOptions } from './group-commit.js';
 import { StreamReads } from './stream-reads.js';
 import { select, StreamStates } from './stream-states.js';
-import { CURRENT_SCHEMA_VERSION } from './upcasters.js';
+import { outcomeOf, StreamWriter } from './stream-writer.js';
 
 export interface PostgresEventStoreOptions {
   /** Write a snapshot each time a stream crosses a multiple of this many events; 0 disables. */
@@ -41,7 +38,12 @@ export interface PostgresEventStoreOptions {
   /** `ce_source` of the published events. */
   readonly source: string;
   readonly newId: () => string;
+  /** How optimistic appends to different conversations are grouped into one statement. */
+  readonly groupCommit?: GroupCommitOptions;
 }
+
+/** Two statements in flight: one executing while the next group gathers. */
+const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxInFlight: 2, maxWrites: 64 };
 
 interface StreamHead {
   readonly tenant_id: string;
@@ -60,10 +62,12 @@ const fail = <T>(error: DomainError): Result<T> => ({ ok: false, error });
  * snapshots, and enqueues the same events in the outbox, all conditional on the compare-and-set.
  *
  * Two ways to know the current state: optimistically from memory (that one statement is the whole
- * append, one round trip; a stale state makes the compare-and-set miss, nothing is written and the
- * append is redone the careful way), or in a transaction that locks the stream row first
- * (`SELECT ... FOR UPDATE`) and loads snapshot + tail. Refusals are only ever decided on a locked,
- * current state.
+ * append, one round trip, shared with other conversations' appends in flight by a group commit; a
+ * stale state makes the compare-and-set miss, nothing is written and the append is redone the
+ * careful way), or in a transaction that locks the stream row first (`SELECT ... FOR UPDATE`) and
+ * loads snapshot + tail. Refusals are only ever decided on a locked, current state. A refused raw
+ * append is checked against the stored events, so that retrying one that committed is answered with
+ * its original result.
  *
  * The relay is hinted after commit, at most every few milliseconds (OutboxWakeup), not by a NOTIFY
  * in every append: notifying commits are serialised by PostgreSQL. A lost connection becomes
@@ -74,6 +78,7 @@ export class PostgresConversationEventStore implements ConversationEventStore {
   private readonly reads: StreamReads;
   private readonly wakeup = new OutboxWakeup();
   private readonly hints: Queryable;
+  private readonly writer: StreamWriter;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -81,12 +86,26 @@ export class PostgresConversationEventStore implements ConversationEventStore {
   ) {
     this.states = new StreamStates(options.stateCacheSize);
     this.reads = new StreamReads(dataSource, this.states);
+    this.writer = new StreamWriter(dataSource, {
+      ...options,
+      groupCommit: options.groupCommit ?? DEFAULT_GROUP_COMMIT,
+    });
     this.hints = {
       query: (text: string, values?: unknown[]) => dataSource.query(text, values),
     } as unknown as Queryable;
   }
 
   async append(request: AppendRequest): Promise<Result<AppendOutcome>> {
+    const result = await this.decideAndWrite(request);
+    if (result.ok || !request.submitted) return result;
+    // Refusals are rare, so only they pay for looking up whether this is a retry of a stored append.
+    const earlier = await earlierAppend(this.dataSource, this.states, request).catch(
+      rethrowOutage('append'),
+    );
+    return earlier ?? result;
+  }
+
+  private async decideAndWrite(request: AppendRequest): Promise<Result<AppendOutcome>> {
     let locked = !this.canTryOptimistically(request);
     for (let attempt = 0; attempt < 4; attempt++) {
       const result = locked
@@ -132,7 +151,10 @@ export class PostgresConversationEventStore implements ConversationEventStore {
     return usable ? cached : undefined;
   }
 
-  /** The whole append as one auto-committed statement, decided on the cached state. */
+  /**
+   * The whole append as one auto-committed statement, decided on the cached state, and grouped
+   * with other conversations' appends in flight at the same time.
+   */
   private async appendOptimistically(request: AppendRequest): Promise<Attempt> {
     // Read once: another append may replace the cached state while this one is deciding.
     const state = this.optimisticState(request);
@@ -141,20 +163,16 @@ export class PostgresConversationEventStore implements ConversationEventStore {
     // Only an acceptance can be checked by the compare-and-set; anything else is decided again
     // on the locked, current state.
     if (decision.outcome !== 'accepted' || decision.events.length === 0) return 'lock';
-    const runner = this.dataSource.createQueryRunner();
-    let sent = false;
+    const write = this.writer.prepare(request, state, decision);
     try {
-      await runner.connect();
-      sent = true;
-      const written = await this.write(runner, request, state, decision);
-      if (!written) return 'lock';
-      if (written.ok) this.committed(written.value.state);
-      return written;
+      const position = await this.writer.writeGrouped(write);
+      if (position === undefined) return 'lock';
+      const outcome = outcomeOf(write, decision, position);
+      this.committed(outcome.state);
+      return ok(outcome);
     } catch (error) {
-      // Once the statement is on the wire, a lost connection leaves its commit unknown.
-      return this.refusalOf(error, request, sent);
-    } finally {
-      await runner.release();
+      // An outage arrives as DEPENDENCY.UNAVAILABLE already, saying whether it may have committed.
+      return this.refusalOf(error, request, true);
     }
   }
 
@@ -193,6 +211,7 @@ export class PostgresConversationEventStore implements ConversationEventStore {
     request: AppendRequest,
     maybeApplied: boolean,
   ): Result<AppendOutcome> {
+    if (error instanceof DomainError) throw error;
     const constraint = uniqueViolation(error);
     // Backstop for the compare-and-set: two writers can never both own one (stream, version).
     if (constraint === 'events_stream_version_unique') {
@@ -289,107 +308,10 @@ export class PostgresConversationEventStore implements ConversationEventStore {
       // Another writer created it first: start over, now as an update of its stream.
       if (created.length === 0) return 'retry';
     }
-    const written = await this.write(runner, request, state, decision);
-    if (!written) throw new Error(`stream ${conversationId} moved while locked`);
-    return written;
-  }
-
-  /**
-   * Appends the decided events after `state`: the compare-and-set on the stream and the event
-   * insert in one statement, then snapshot and outbox. Undefined when the stream is no longer at
-   * `state.version` (the optimistic path lost a race; nothing was written).
-   */
-  private async write(
-    runner: QueryRunner,
-    request: AppendRequest,
-    state: ConversationState,
-    decision: Extract<StoreDecision, { outcome: 'accepted' }>,
-  ): Promise<Result<AppendOutcome> | undefined> {
-    const { conversationId, tenantId, metadata } = request;
-    const fromVersion = state.version;
-    const eventIds = decision.events.map(
-      (_, index) => decision.eventIds?.[index] ?? this.options.newId(),
-    );
-    let next: ConversationState = state;
-    const protos = decision.events.map((event, index) => {
-      next = evolve(next, event);
-      return toProto(event, { conversationId, tenantId, version: fromVersion + index + 1 });
-    });
-    if (!exists(next))
-      throw new Error(`stream ${conversationId} would have events but no ConversationStarted`);
-    const toVersion = fromVersion + decision.events.length;
-    const parameters: unknown[] = [
-      conversationId,
-      toVersion,
-      next.model,
-      next.shardId,
-      next.status === 'closed',
-      next.updatedAtMs,
-      tenantId,
-      fromVersion,
-      JSON.stringify(metadata),
-      metadata.idempotencyKey === '' ? null : metadata.idempotencyKey,
-      eventIds,
-      protos.map((proto) => proto.version),
-      decision.events.map((event) => event.type),
-      decision.events.map((event) => CURRENT_SCHEMA_VERSION[event.type]),
-      protos.map((proto) => Buffer.from(ConversationEventProto.encode(proto).finish())),
-      decision.events.map((event) => event.occurredAtMs),
-    ];
-    let snapshot = '';
-    if (snapshotDue(fromVersion, toVersion, this.options.snapshotEvery)) {
-      const first = parameters.push(SNAPSHOT_SCHEMA_VERSION, snapshotJson(next)) - 1;
-      snapshot = `,
-       snapshot AS (
-         INSERT INTO snapshots (stream_id, version, schema_version, state)
-         SELECT moved.id, $2, $${first}, $${first + 1}::jsonb FROM moved
-         ON CONFLICT (stream_id) DO UPDATE
-           SET version = EXCLUDED.version, schema_version = EXCLUDED.schema_version,
-               state = EXCLUDED.state, taken_at = now())`;
-    }
-    // Enqueued only if the compare-and-set matched: the same commit as the events, or nothing.
-    const outbox = outboxInsert(
-      this.options.topic,
-      protos.map((event, index) => ({
-        key: conversationId,
-        event,
-        id: eventIds[index] ?? '',
-        time: new Date(event.occurredAtMs),
-      })),
-      { source: this.options.source },
-      parameters.length + 1,
-      'EXISTS (SELECT 1 FROM moved)',
-    );
-    parameters.push(...outbox.values);
-    const rows = await select<{ global_position: string }>(
-      runner,
-      `WITH moved AS (
-         UPDATE streams
-            SET version = $2, model = $3, shard_id = $4, closed = $5,
-                updated_at = to_timestamp($6::double precision / 1000)
-          WHERE id = $1 AND tenant_id = $7 AND version = $8
-         RETURNING id),
-       appended AS (
-         INSERT INTO events (event_id, stream_id, version, type, schema_version, payload, metadata, idempotency_key, occurred_at)
-         SELECT e.event_id, moved.id, e.version, e.type, e.schema_version, e.payload, $9::jsonb, $10,
-                to_timestamp(e.occurred_at / 1000)
-           FROM moved,
-                unnest($11::uuid[], $12::int[], $13::text[], $14::int[], $15::bytea[], $16::double precision[])
-                  AS e(event_id, version, type, schema_version, payload, occurred_at)
-         RETURNING global_position)${snapshot},
-       outboxed AS (${outbox.sql})
-       SELECT global_position FROM appended`,
-      parameters,
-    );
-    if (rows.length === 0) return undefined;
-    const opened = decision.events.find((event) => event.type === 'UserMessageAppended');
-    return ok({
-      version: toVersion,
-      lastGlobalPosition: Math.max(...rows.map((row) => Number(row.global_position))),
-      duplicate: false,
-      turnId: opened?.type === 'UserMessageAppended' ? opened.data.turnId : undefined,
-      state: next,
-    });
+    const write = this.writer.prepare(request, state, decision);
+    const position = await this.writer.writeIn(runner, write);
+    if (position === undefined) throw new Error(`stream ${conversationId} moved while locked`);
+    return ok(outcomeOf(write, decision, position));
   }
 }
 
@@ -406,8 +328,9 @@ async function positionOf(
   return row ? Number(row.global_position) : 0;
 }
 
+/** The constraint a failed statement violated: from TypeORM's wrapper or pg's own error. */
 function uniqueViolation(error: unknown): string | undefined {
-  if (!(error instanceof QueryFailedError)) return undefined;
-  const driverError = error.driverError as { code?: string; constraint?: string } | undefined;
-  return driverError?.code === '23505' ? driverError.constraint : undefined;
+  const failure = (error instanceof QueryFailedError ? error.driverError : error) as
+    { code?: string; constraint?: string } | undefined;
+  return failure?.code === '23505' ? failure.constraint : undefined;
 }

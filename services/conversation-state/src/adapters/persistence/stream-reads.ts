@@ -26,10 +26,8 @@ export class StreamReads {
   ) {}
 
   async load(tenantId: string, conversationId: string): Promise<Result<ConversationDetails>> {
-    const stream = await this.streamOf(tenantId, conversationId);
-    if (!stream) return { ok: false, error: conversationNotFound(conversationId) };
-    const state = await this.states.at(this.dataSource, conversationId, stream.version);
-    return exists(state)
+    const state = await this.states.current(this.dataSource, tenantId, conversationId);
+    return state && exists(state)
       ? { ok: true, value: state }
       : { ok: false, error: conversationNotFound(conversationId) };
   }

@@ -29,6 +29,12 @@ export interface RecordedEvent {
 export type Result<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: DomainError };
 
+/** An event as a raw append submits it, with the id the caller chose (a UUID). */
+export interface SubmittedEvent {
+  readonly eventId: string;
+  readonly event: ConversationEvent;
+}
+
 /** Decided events, optionally with the ids the caller chose for them (UUIDs). */
 export type StoreDecision = Decision & { readonly eventIds?: readonly string[] };
 
@@ -45,6 +51,12 @@ export interface AppendRequest {
    * deciding again (for raw appends, whose keys the domain state does not track).
    */
   readonly dedupeByMetadataKey: boolean;
+  /**
+   * Raw appends: the events as submitted, ids included. When the append is refused, the store looks
+   * these ids up, so that the retry of an append that already committed (its answer was lost) gets
+   * the original result instead of a conflict.
+   */
+  readonly submitted?: readonly SubmittedEvent[];
   /** Runs inside the write transaction against the current state, while the stream is locked. */
   decide(state: ConversationState): StoreDecision;
 }
