@@ -93,6 +93,7 @@ export async function startSaga(options: SagaRunnerOptions): Promise<RunningSaga
   await saga.start();
   return {
     saga: saga.saga,
+    moves: saga.moves,
     shards,
     start: () => Promise.resolve(),
     stop: async () => {

@@ -5,12 +5,14 @@ import {
   type MigrateConversationsSettings,
   type PrewarmPort,
 } from '../../application/migrate-conversations/index.js';
+import type { ConversationMovesPort } from '../../application/place-turn/place-turn.js';
 import type { PlacementPipeline, QueueDepth, ShardDirectory } from '../../domain/index.js';
 import { ShardLifecycleKafkaConsumer } from '../kafka/shard-lifecycle.kafka.consumer.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { GrpcMigrationConversations } from './grpc-migration-conversations.js';
 import { GrpcMigrationRegistry } from './grpc-migration-registry.js';
 import { GrpcPrewarm } from './grpc-prewarm.js';
+import { RecordedMoves } from './recorded-moves.js';
 import { OtelMigrationMetrics } from './otel-migration-metrics.js';
 import { OtelMigrationTracing } from './otel-migration-tracing.js';
 
@@ -41,6 +43,8 @@ export interface MigrationSagaParts {
 export interface MigrationSaga {
   /** For the converse path: `saga.migrateOne(conversationId, 'shard-gone')`. */
   readonly saga: MigrateConversations;
+  /** For placement: records the moves it pins itself (failover, re-route). */
+  readonly moves: ConversationMovesPort;
   /** Joins the consumer group; call once the shard directory is in sync with the registry. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -85,6 +89,7 @@ export function createMigrationSaga(parts: MigrationSagaParts): MigrationSaga {
   );
   return {
     saga,
+    moves: new RecordedMoves(conversations, parts.shards, parts.log),
     start: () => consumer.start(),
     stop: async () => {
       await consumer.stop();

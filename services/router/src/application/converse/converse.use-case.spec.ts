@@ -54,6 +54,8 @@ const placed = (shadowPool?: string) =>
 
 function aConverse(script: (spec: TurnSpec) => AsyncGenerator<TurnRunEvent>) {
   const conversations = new FakeConversations();
+  /** What happened, in order: moves before a turn, and turns run. */
+  const journal: string[] = [];
   const usage: TurnUsage[] = [];
   const specs: TurnSpec[] = [];
   const shadows: { pool: string; settled: (string | undefined)[] }[] = [];
@@ -66,6 +68,7 @@ function aConverse(script: (spec: TurnSpec) => AsyncGenerator<TurnRunEvent>) {
     runner: {
       run: (spec) => {
         specs.push(spec);
+        journal.push(`run ${spec.conversationId}`);
         return script(spec);
       },
     },
@@ -81,8 +84,14 @@ function aConverse(script: (spec: TurnSpec) => AsyncGenerator<TurnRunEvent>) {
     ids: { next: () => 'generated' },
     metrics: NO_METRICS,
     log: SILENT_LOG,
+    migrations: {
+      beforeTurn: async (conversationId) => {
+        journal.push(`move-if-gone ${conversationId}`);
+        return undefined;
+      },
+    },
   });
-  return { converse, conversations, usage, specs, shadows };
+  return { converse, conversations, usage, specs, shadows, journal };
 }
 
 async function* answers(shadowPool?: string): AsyncGenerator<TurnRunEvent> {
@@ -148,6 +157,21 @@ describe('converse', () => {
         spilled: false,
       }),
     ]);
+  });
+
+  it('moves a stored conversation off a gone shard before its turn is placed, never a stateless one', async () => {
+    const stored = aConverse(() => answers());
+    await collect(stored.converse.execute(command, new AbortController().signal));
+    expect(stored.journal).toEqual(['move-if-gone c-1', 'run c-1']);
+
+    const stateless = aConverse(() => answers());
+    await collect(
+      stateless.converse.execute(
+        { ...command, stateless: true, model: 'llama' },
+        new AbortController().signal,
+      ),
+    );
+    expect(stateless.journal).toEqual(['run c-1']);
   });
 
   it('answers a retried turn from the stored reply without generating', async () => {

@@ -8,6 +8,7 @@ import type {
 } from '../conversation.port.js';
 import type { IdGenerator } from '../ids.port.js';
 import type { LogPort } from '../log.port.js';
+import type { MigrateOnDemand } from '../migrate-conversations/migrate-on-demand.js';
 import type { PromptEncoder } from '../prompt-encoder.port.js';
 import type { RouterMetrics } from '../router-metrics.port.js';
 import type { TurnUsagePublisher } from '../turn-usage.port.js';
@@ -27,6 +28,8 @@ export interface ConverseDependencies {
   readonly log: LogPort;
   /** The router's zone: shards there are preferred. */
   readonly zone?: string | undefined;
+  /** Moves a stored conversation off a shard that is gone before its turn is placed. */
+  readonly migrations?: Pick<MigrateOnDemand, 'beforeTurn'> | undefined;
 }
 
 /** A stored turn to run, or the reply an idempotent retry already has. */
@@ -70,6 +73,7 @@ export class Converse {
       yield* replay(prepared);
       return;
     }
+    if (prepared.stored) await this.deps.migrations?.beforeTurn(prepared.conversationId);
     const spec: TurnSpec = {
       tenantId: command.tenantId,
       conversationId: prepared.conversationId,
