@@ -356,6 +356,53 @@ describe('ConversationStore over gRPC', () => {
     });
   });
 
+  describe('append with the context', () => {
+    it('answers an appended message with the context GetContext would give right after it', async () => {
+      const conversationId = await started(TENANT, 'You are terse.');
+      const first = await harness.client.appendUserMessage(
+        userRequest(TENANT, conversationId, 'Question one?'),
+      );
+      expect(first.context).toBeUndefined();
+      await harness.client.completeAssistantMessage(
+        completeRequest(TENANT, conversationId, first.turnId, 'Answer one.'),
+      );
+      const second = await harness.client.appendUserMessage(
+        userRequest(TENANT, conversationId, 'Question two?', { contextTokenBudget: 4_096 }),
+      );
+      const read = await harness.client.getContext({
+        tenantId: TENANT,
+        conversationId,
+        tokenBudget: 4_096,
+      });
+      expect(second.context).toEqual(read);
+      expect(second.context).toMatchObject({ version: 4, pendingTurnId: second.turnId });
+      expect(second.context?.messages.map((message) => message.content)).toEqual([
+        'You are terse.',
+        'Question one?',
+        'Answer one.',
+        'Question two?',
+      ]);
+    });
+
+    it('refuses an absurd budget before appending anything', async () => {
+      const conversationId = await started();
+      const error = await refusal(
+        harness.client.appendUserMessage(
+          userRequest(TENANT, conversationId, 'hello', { contextTokenBudget: 4_000_000_000 }),
+        ),
+      );
+      expect(error.code).toBe('REQUEST.INVALID');
+      expect(error.details.field).toBe('context_token_budget');
+      const context = await harness.client.getContext({
+        tenantId: TENANT,
+        conversationId,
+        tokenBudget: 4_096,
+      });
+      expect(context.version).toBe(1);
+      expect(context.pendingTurnId).toBe('');
+    });
+  });
+
   describe('bad input is INVALID_ARGUMENT naming the field', () => {
     async function expectInvalid(call: Promise<unknown>, field: string): Promise<void> {
       const error = await refusal(call);

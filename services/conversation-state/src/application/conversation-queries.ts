@@ -1,3 +1,4 @@
+import type { DomainError } from '@spillway/errors';
 import {
   assembleContext,
   historyOf,
@@ -18,6 +19,14 @@ export const MAX_TOKEN_BUDGET = 10_000_000;
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 50;
 
+/** Why `tokenBudget` is not a budget to assemble a context under, naming `field`; or undefined. */
+export function tokenBudgetProblem(tokenBudget: number, field: string): DomainError | undefined {
+  if (Number.isInteger(tokenBudget) && tokenBudget > 0 && tokenBudget <= MAX_TOKEN_BUDGET) {
+    return undefined;
+  }
+  return invalidField(field, `must be between 1 and ${MAX_TOKEN_BUDGET} tokens`);
+}
+
 export interface ContextForTurn {
   readonly conversation: ConversationDetails;
   readonly window: ContextWindow;
@@ -35,22 +44,19 @@ export class ConversationQueries {
     conversationId: string,
     tokenBudget: number,
   ): Promise<Result<ContextForTurn>> {
-    if (!Number.isInteger(tokenBudget) || tokenBudget <= 0 || tokenBudget > MAX_TOKEN_BUDGET) {
-      return {
-        ok: false,
-        error: invalidField('token_budget', `must be between 1 and ${MAX_TOKEN_BUDGET} tokens`),
-      };
-    }
+    const problem = tokenBudgetProblem(tokenBudget, 'token_budget');
+    if (problem) return { ok: false, error: problem };
     const loaded = await this.store.load(tenantId, conversationId);
     if (!loaded.ok) return loaded;
-    const conversation = loaded.value;
+    return { ok: true, value: this.contextOf(loaded.value, tokenBudget) };
+  }
+
+  /** The context for the next turn of a conversation already at hand (just appended to). */
+  contextOf(conversation: ConversationDetails, tokenBudget: number): ContextForTurn {
     return {
-      ok: true,
-      value: {
-        conversation,
-        window: assembleContext(conversation, tokenBudget, this.tokens),
-        pendingTurnId: pendingTurn(conversation)?.turnId ?? '',
-      },
+      conversation,
+      window: assembleContext(conversation, tokenBudget, this.tokens),
+      pendingTurnId: pendingTurn(conversation)?.turnId ?? '',
     };
   }
 

@@ -45,6 +45,7 @@ export function userRequest(
     messages: [userMessage(content)],
     idempotencyKey: '',
     metadata: noMetadata(),
+    contextTokenBudget: 0,
     ...overrides,
   };
 }

@@ -6,7 +6,7 @@ import {
   ConversationCommands,
   type CommandTarget,
 } from '../../application/conversation-commands.js';
-import { ConversationQueries } from '../../application/conversation-queries.js';
+import { ConversationQueries, tokenBudgetProblem } from '../../application/conversation-queries.js';
 import type { Result } from '../../application/ports/conversation-event-store.port.js';
 import { fromProtoFinishReason } from '../protobuf/conversation-event.mapper.js';
 import {
@@ -140,10 +140,22 @@ export class ConversationStoreGrpcController implements ServiceImplementation<De
       messages: messagesOf(request.messages, 'messages'),
       idempotencyKey: request.idempotencyKey,
     };
+    const budget = request.contextTokenBudget;
+    // Checked before the append: a bad budget must not leave a message appended.
+    const badBudget = budget === 0 ? undefined : tokenBudgetProblem(budget, 'context_token_budget');
+    if (badBudget) throw badBudget;
     const outcome = unwrap(await this.commands.appendUserMessage(target, data));
     const turnId = outcome.turnId ?? data.turnId;
-    const turn = exists(outcome.state) ? findTurn(outcome.state, turnId) : undefined;
-    return { result: commandResult(outcome), turnId, turn: turn ? turnView(turn) : undefined };
+    const state = exists(outcome.state) ? outcome.state : undefined;
+    const turn = state ? findTurn(state, turnId) : undefined;
+    return {
+      result: commandResult(outcome),
+      turnId,
+      turn: turn ? turnView(turn) : undefined,
+      // The state the append decided on is the context's source: no second read.
+      context:
+        budget > 0 && state ? contextResponse(this.queries.contextOf(state, budget)) : undefined,
+    };
   }
 
   async completeAssistantMessage(

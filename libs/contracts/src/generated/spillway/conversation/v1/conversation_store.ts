@@ -194,7 +194,14 @@ export interface AppendUserMessageRequest {
   idempotencyKey: string;
   /** When set, the command is refused with CONVERSATION.VERSION_CONFLICT unless the stream is at it. */
   expectedVersion?: number | undefined;
-  metadata?: EventMetadata | undefined;
+  metadata?:
+    | EventMetadata
+    | undefined;
+  /**
+   * When set, the answer also carries the context for this turn assembled under this many tokens,
+   * as GetContext would return it right after the append: one call instead of two per turn.
+   */
+  contextTokenBudget: number;
 }
 
 export interface AppendUserMessageResponse {
@@ -207,7 +214,11 @@ export interface AppendUserMessageResponse {
    * The turn as recorded now: for a duplicate whose turn already completed, this carries the reply,
    * so a retried request can be answered without generating again.
    */
-  turn?: TurnView | undefined;
+  turn?:
+    | TurnView
+    | undefined;
+  /** Present when the request set context_token_budget. */
+  context?: GetContextResponse | undefined;
 }
 
 export interface CompleteAssistantMessageRequest {
@@ -2441,6 +2452,7 @@ function createBaseAppendUserMessageRequest(): AppendUserMessageRequest {
     idempotencyKey: "",
     expectedVersion: undefined,
     metadata: undefined,
+    contextTokenBudget: 0,
   };
 }
 
@@ -2466,6 +2478,9 @@ export const AppendUserMessageRequest: MessageFns<AppendUserMessageRequest> = {
     }
     if (message.metadata !== undefined) {
       EventMetadata.encode(message.metadata, writer.uint32(58).fork()).join();
+    }
+    if (message.contextTokenBudget !== 0) {
+      writer.uint32(64).uint32(message.contextTokenBudget);
     }
     return writer;
   },
@@ -2539,6 +2554,14 @@ export const AppendUserMessageRequest: MessageFns<AppendUserMessageRequest> = {
             message.metadata = EventMetadata.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.contextTokenBudget = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2582,6 +2605,11 @@ export const AppendUserMessageRequest: MessageFns<AppendUserMessageRequest> = {
         ? globalThis.Number(object.expected_version)
         : undefined,
       metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      contextTokenBudget: isSet(object.contextTokenBudget)
+        ? globalThis.Number(object.contextTokenBudget)
+        : isSet(object.context_token_budget)
+        ? globalThis.Number(object.context_token_budget)
+        : 0,
     };
   },
 
@@ -2608,6 +2636,9 @@ export const AppendUserMessageRequest: MessageFns<AppendUserMessageRequest> = {
     if (message.metadata !== undefined) {
       obj.metadata = EventMetadata.toJSON(message.metadata);
     }
+    if (message.contextTokenBudget !== 0) {
+      obj.contextTokenBudget = Math.round(message.contextTokenBudget);
+    }
     return obj;
   },
 
@@ -2625,12 +2656,13 @@ export const AppendUserMessageRequest: MessageFns<AppendUserMessageRequest> = {
     message.metadata = (object.metadata !== undefined && object.metadata !== null)
       ? EventMetadata.fromPartial(object.metadata)
       : undefined;
+    message.contextTokenBudget = object.contextTokenBudget ?? 0;
     return message;
   },
 };
 
 function createBaseAppendUserMessageResponse(): AppendUserMessageResponse {
-  return { result: undefined, turnId: "", turn: undefined };
+  return { result: undefined, turnId: "", turn: undefined, context: undefined };
 }
 
 export const AppendUserMessageResponse: MessageFns<AppendUserMessageResponse> = {
@@ -2643,6 +2675,9 @@ export const AppendUserMessageResponse: MessageFns<AppendUserMessageResponse> = 
     }
     if (message.turn !== undefined) {
       TurnView.encode(message.turn, writer.uint32(26).fork()).join();
+    }
+    if (message.context !== undefined) {
+      GetContextResponse.encode(message.context, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -2684,6 +2719,14 @@ export const AppendUserMessageResponse: MessageFns<AppendUserMessageResponse> = 
             message.turn = TurnView.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.context = GetContextResponse.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2705,6 +2748,7 @@ export const AppendUserMessageResponse: MessageFns<AppendUserMessageResponse> = 
         ? globalThis.String(object.turn_id)
         : "",
       turn: isSet(object.turn) ? TurnView.fromJSON(object.turn) : undefined,
+      context: isSet(object.context) ? GetContextResponse.fromJSON(object.context) : undefined,
     };
   },
 
@@ -2719,6 +2763,9 @@ export const AppendUserMessageResponse: MessageFns<AppendUserMessageResponse> = 
     if (message.turn !== undefined) {
       obj.turn = TurnView.toJSON(message.turn);
     }
+    if (message.context !== undefined) {
+      obj.context = GetContextResponse.toJSON(message.context);
+    }
     return obj;
   },
 
@@ -2732,6 +2779,9 @@ export const AppendUserMessageResponse: MessageFns<AppendUserMessageResponse> = 
       : undefined;
     message.turnId = object.turnId ?? "";
     message.turn = (object.turn !== undefined && object.turn !== null) ? TurnView.fromPartial(object.turn) : undefined;
+    message.context = (object.context !== undefined && object.context !== null)
+      ? GetContextResponse.fromPartial(object.context)
+      : undefined;
     return message;
   },
 };
