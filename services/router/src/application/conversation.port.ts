@@ -49,7 +49,12 @@ export interface AppendUserMessage {
 }
 
 export type AppendedTurn =
-  | { readonly kind: 'opened'; readonly turnId: string }
+  | {
+      readonly kind: 'opened';
+      readonly turnId: string;
+      /** The context for this turn, when the store answers the append with it (one call, not two). */
+      readonly context?: TurnContext | undefined;
+    }
   /** The key was seen before and that turn has its reply: answer with it, generate nothing. */
   | {
       readonly kind: 'already-answered';
@@ -59,7 +64,11 @@ export type AppendedTurn =
       readonly finishReason: TurnFinishReason;
     }
   /** The key was seen before and that turn is still open (or failed): generate it again. */
-  | { readonly kind: 'reopened'; readonly turnId: string };
+  | {
+      readonly kind: 'reopened';
+      readonly turnId: string;
+      readonly context?: TurnContext | undefined;
+    };
 
 /** The prompt of the next turn: everything the model must see, the new user message last. */
 export interface TurnContext {

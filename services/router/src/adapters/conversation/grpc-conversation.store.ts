@@ -75,6 +75,8 @@ export class GrpcConversationStore implements ConversationPort {
       idempotencyKey: command.idempotencyKey,
       expectedVersion: undefined,
       metadata: NO_METADATA,
+      // The answer carries the turn's context: no GetContext call after it.
+      contextTokenBudget: this.options.contextTokenBudget,
     });
     const turn = response.turn;
     if (turn?.status === proto.TurnStatus.TURN_STATUS_COMPLETED) {
@@ -86,22 +88,20 @@ export class GrpcConversationStore implements ConversationPort {
         finishReason: fromProtoFinishReason(turn.finishReason),
       };
     }
+    const context = response.context === undefined ? undefined : turnContext(response.context);
     return response.result?.duplicate === true
-      ? { kind: 'reopened', turnId: response.turnId }
-      : { kind: 'opened', turnId: response.turnId };
+      ? { kind: 'reopened', turnId: response.turnId, context }
+      : { kind: 'opened', turnId: response.turnId, context };
   }
 
   async context(tenantId: string, conversationId: string): Promise<TurnContext> {
-    const response = await this.client.getContext({
-      tenantId,
-      conversationId,
-      tokenBudget: this.options.contextTokenBudget,
-    });
-    return {
-      model: response.model,
-      messages: fromProtoMessages(response.messages),
-      version: response.version,
-    };
+    return turnContext(
+      await this.client.getContext({
+        tenantId,
+        conversationId,
+        tokenBudget: this.options.contextTokenBudget,
+      }),
+    );
   }
 
   async completeAssistantMessage(command: CompleteAssistantMessage): Promise<void> {
@@ -177,4 +177,12 @@ export class GrpcConversationStore implements ConversationPort {
     });
     return this.get(tenantId, conversationId);
   }
+}
+
+function turnContext(response: proto.GetContextResponse): TurnContext {
+  return {
+    model: response.model,
+    messages: fromProtoMessages(response.messages),
+    version: response.version,
+  };
 }

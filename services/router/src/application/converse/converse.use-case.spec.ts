@@ -23,12 +23,16 @@ class FakeConversations implements ConversationPort {
   start = async () => {
     throw new Error('not used');
   };
+  contextReads = 0;
   appendUserMessage = async () => this.appended;
-  context = async () => ({
-    model: 'llama',
-    messages: [...this.history, { role: 'user' as const, content: 'hello' }],
-    version: 3,
-  });
+  context = async () => {
+    this.contextReads++;
+    return {
+      model: 'llama',
+      messages: [...this.history, { role: 'user' as const, content: 'hello' }],
+      version: 3,
+    };
+  };
   completeAssistantMessage = async (command: CompleteAssistantMessage) =>
     void this.completed.push(command);
   failAssistantMessage = async (command: FailAssistantMessage) => void this.failed.push(command);
@@ -172,6 +176,27 @@ describe('converse', () => {
       ),
     );
     expect(stateless.journal).toEqual(['run c-1']);
+  });
+
+  it('takes the context the append answered with, instead of reading it again', async () => {
+    const { converse, conversations, specs } = aConverse(() => answers());
+    conversations.appended = {
+      kind: 'opened',
+      turnId: 'turn-1',
+      context: {
+        model: 'llama',
+        messages: [{ role: 'user', content: 'from the append' }],
+        version: 2,
+      },
+    };
+    await collect(converse.execute(command, new AbortController().signal));
+    expect(conversations.contextReads).toBe(0);
+    expect(specs[0]?.messages).toEqual([{ role: 'user', content: 'from the append' }]);
+
+    // A store that does not answer with it is asked.
+    const older = aConverse(() => answers());
+    await collect(older.converse.execute(command, new AbortController().signal));
+    expect(older.conversations.contextReads).toBe(1);
   });
 
   it('answers a retried turn from the stored reply without generating', async () => {

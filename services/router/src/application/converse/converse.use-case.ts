@@ -218,7 +218,8 @@ export class Converse {
       idempotencyKey: command.idempotencyKey,
     });
     if (appended.kind === 'already-answered') return { ...appended, kind: 'replay' };
-    const context = await conversations.context(command.tenantId, conversationId);
+    const context =
+      appended.context ?? (await conversations.context(command.tenantId, conversationId));
     return {
       kind: 'run',
       conversationId,
