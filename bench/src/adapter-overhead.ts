@@ -11,7 +11,7 @@
 //   stack   — createGrpcServer/createGrpcClient from @spillway/grpc (nice-grpc, tracing and error
 //             middleware), exactly what the adapter and router use.
 // Paths alternate call by call so drift hits all alike; then the same with concurrent callers.
-// Writes bench/results/adapter-overhead.json.
+// Writes bench/results/adapter-overhead.json (or RESULTS_FILE).
 //
 // Run: npx turbo run build --filter=@spillway/gpu-sim... --filter=@spillway/inference-adapter...
 //      npx tsc -p bench/tsconfig.build.json && node bench/dist/adapter-overhead.js
@@ -573,7 +573,7 @@ async function main(): Promise<void> {
       },
     };
     writeFileSync(
-      `${root}bench/results/adapter-overhead.json`,
+      process.env.RESULTS_FILE ?? `${root}bench/results/adapter-overhead.json`,
       `${JSON.stringify(report, null, 2)}\n`,
     );
     console.log(JSON.stringify(report, null, 2));

@@ -16,8 +16,9 @@
 // Writes bench/results/gateway-overhead.json (or RESULTS_FILE).
 //
 // Run: npx turbo run build --filter=@spillway/bench... && npm run gateway-overhead -w @spillway/bench
-// Needs nginx on PATH (apt-get install nginx; it is started from a temporary directory, never as
-// a system service), Kafka, PostgreSQL and Redis (deploy/local/up.sh).
+// Uses nginx if it is on PATH (apt-get install nginx; it is started from a temporary directory,
+// never as a system service; without it the nginx path is skipped). Needs Kafka, PostgreSQL and
+// Redis (deploy/local/up.sh).
 // Knobs: ROUNDS (500), CONCURRENCY (1), COST_ROUNDS (500), RATES (100,250,500,1000,1500,2000),
 // STEP_MS (3000), MAX_TOKENS (16), PORT_OFFSET (5000), KEEP_LOGS (1 keeps the services' logs),
 // PROFILE_DIR (every service runs with --cpu-prof into it; needs Node 24, which allows it in
@@ -53,7 +54,10 @@ const GATEWAY_URL = `http://127.0.0.1:${8080 + PORT_OFFSET}`;
 type Kind = 'nonstream' | 'stream';
 const KINDS: readonly Kind[] = ['nonstream', 'stream'];
 type Path = 'direct' | 'nginx' | 'spillway';
-const PATHS: readonly Path[] = ['direct', 'nginx', 'spillway'];
+const HAVE_NGINX = spawnSync('nginx', ['-v']).error === undefined;
+const PATHS: readonly Path[] = HAVE_NGINX
+  ? ['direct', 'nginx', 'spillway']
+  : ['direct', 'spillway'];
 
 function body(kind: Kind, withModel = true): string {
   return JSON.stringify({
@@ -339,17 +343,22 @@ async function main(): Promise<void> {
   try {
     system = await startSystem(join(workDir, 'logs'));
     const apiKey = createBenchKey();
-    const started = await startNginx(join(workDir, 'nginx'), 8100 + PORT_OFFSET);
-    nginx = started.child;
+    if (!HAVE_NGINX) console.error('nginx is not on PATH: the nginx path is skipped');
+    const started = HAVE_NGINX
+      ? await startNginx(join(workDir, 'nginx'), 8100 + PORT_OFFSET)
+      : undefined;
+    nginx = started?.child;
     load = await LoadGenerator.start();
     const pids: Record<string, number> = {
       ...servicePids(system.pid!),
-      nginx: Number(readFileSync(join(workDir, 'nginx', 'nginx.pid'), 'utf8')),
       'load-generator': load.pid!,
     };
-    // nginx's master only supervises; its one worker does the proxying.
-    const worker = readFileSync(`/proc/${pids.nginx}/task/${pids.nginx}/children`, 'utf8').trim();
-    if (worker !== '') pids.nginx = Number(worker.split(/\s+/)[0]);
+    if (started) {
+      pids.nginx = Number(readFileSync(join(workDir, 'nginx', 'nginx.pid'), 'utf8'));
+      // nginx's master only supervises; its one worker does the proxying.
+      const worker = readFileSync(`/proc/${pids.nginx}/task/${pids.nginx}/children`, 'utf8').trim();
+      if (worker !== '') pids.nginx = Number(worker.split(/\s+/)[0]);
+    }
 
     const auth = { authorization: `Bearer ${apiKey}` };
     const conversations: string[] = [];
@@ -366,7 +375,7 @@ async function main(): Promise<void> {
     const target = (path: Path, kind: Kind): LoadTarget => ({
       name: `${path}.${kind}`,
       urls: [
-        `${path === 'direct' ? GPU_SIM_URL : path === 'nginx' ? started.url : GATEWAY_URL}/v1/chat/completions`,
+        `${path === 'direct' ? GPU_SIM_URL : path === 'nginx' ? (started?.url ?? GPU_SIM_URL) : GATEWAY_URL}/v1/chat/completions`,
       ],
       headers: path === 'spillway' ? auth : {},
       body: body(kind),
@@ -541,6 +550,7 @@ async function main(): Promise<void> {
         gpuSimTimeScale: 0,
         shards: 1,
         profiled: PROFILE_DIR !== undefined,
+        nginx: HAVE_NGINX,
       },
       method:
         'One run, one machine. The whole system started by scripts/start.mjs (1 shard, gpu-sim at ' +

@@ -17,11 +17,16 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { PropagatingTracerProvider } from './propagating-tracer.js';
 
 export type TraceExporterKind = 'none' | 'memory' | 'otlp';
 
 export interface TelemetryOptions {
   readonly serviceName: string;
+  /**
+   * Where ended spans go. With 'none' spans are not recorded at all; the trace context is still
+   * propagated (see PropagatingTracer), so one trace still spans every hop.
+   */
   readonly traceExporter: TraceExporterKind;
   /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces. */
   readonly otlpEndpoint?: string;
@@ -61,7 +66,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       }),
     );
   }
-  const tracerProvider = new TracerProvider({ resource, spanProcessors });
+  // Without an exporter no span is ever read: spans only carry the trace context along.
+  const tracerProvider =
+    spanProcessors.length > 0 ? new TracerProvider({ resource, spanProcessors }) : undefined;
 
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
@@ -69,7 +76,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
   );
-  trace.setGlobalTracerProvider(tracerProvider);
+  trace.setGlobalTracerProvider(tracerProvider ?? new PropagatingTracerProvider());
 
   const prometheus =
     options.metricsPort === undefined
@@ -82,9 +89,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     options,
     memoryExporter,
     prometheus,
-    flush: () => tracerProvider.forceFlush(),
+    flush: async () => {
+      await tracerProvider?.forceFlush();
+    },
     shutdown: async () => {
-      await tracerProvider.shutdown();
+      await tracerProvider?.shutdown();
       await meterProvider.shutdown();
       active = undefined;
     },

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { type DynamicModule, Logger, Module, type Provider } from '@nestjs/common';
 import { chat, routerAdmin } from '@spillway/contracts';
 import { createGrpcServer } from '@spillway/grpc';
 import { createKafkaMessaging } from '@spillway/messaging';
@@ -20,6 +20,7 @@ import {
   TurnAdmission,
   TurnRunner,
   type ConversationPort,
+  type LogPort,
   type ShardLifecycleObserver,
 } from './application/index.js';
 import {
@@ -33,6 +34,7 @@ import { RouterAdminGrpcController } from './adapters/grpc/router-admin.grpc.con
 import { InferenceClientPool } from './adapters/inference/inference-client-pool.js';
 import { DeferredUsagePublisher } from './adapters/kafka/deferred-usage.publisher.js';
 import { createMigrationSaga } from './adapters/migration/migration-saga.js';
+import { MigrateOnDemand } from './application/migrate-conversations/index.js';
 import { OtelRouterMetrics } from './adapters/metrics/otel-router-metrics.js';
 import { SimulatorPromptEncoder } from './adapters/prefix/simulator-prompt.encoder.js';
 import { AssignmentWatchConsumer } from './adapters/registry/assignment-watch.consumer.js';
@@ -75,8 +77,21 @@ function modelRoutesOrigin(config: RouterConfig): ModelRoutesOrigin {
   return { kind: 'derived' };
 }
 
+/**
+ * A debug line is only built when the debug level is on: the turn path writes one per turn, and
+ * turning its fields into JSON for nobody cost more CPU than placing the turn.
+ */
+function debugWhenEnabled(log: LogPort): LogPort {
+  return {
+    ...log,
+    debug: (message, fields) => {
+      if (Logger.isLevelEnabled('debug')) log.debug(message, fields);
+    },
+  };
+}
+
 function compose(config: RouterConfig): RouterRuntime {
-  const log = nestLog('router');
+  const log = debugWhenEnabled(nestLog('router'));
   const clock = systemClock;
   const timer = systemTimer;
   const ids = uuidIds;
@@ -114,34 +129,6 @@ function compose(config: RouterConfig): RouterRuntime {
   const suspects = new SuspectShards(clock, config.SUSPECT_SHARD_MS);
   const inference = new InferenceClientPool({ generateDeadlineMs: config.GENERATE_DEADLINE_MS });
   const registryClient = createRegistryClient(config.REGISTRY_ADDRESS, config.REGISTRY_DEADLINE_MS);
-  const placeTurn = new PlaceTurn({
-    pipeline,
-    shards,
-    assignments,
-    routes,
-    registry: new GrpcAssignmentRegistry(registryClient),
-    clock,
-    queues,
-  });
-
-  const conversations: ConversationPort & { disconnect?: () => void } =
-    config.CONVERSATION_STORE_ADDRESS === undefined
-      ? new InMemoryConversationStore(clock, ids)
-      : new GrpcConversationStore({
-          address: config.CONVERSATION_STORE_ADDRESS,
-          deadlineMs: config.CONVERSATION_STORE_DEADLINE_MS,
-          contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
-        });
-  const usage =
-    config.KAFKA_BROKERS === undefined
-      ? undefined
-      : new DeferredUsagePublisher({
-          brokers: config.KAFKA_BROKERS,
-          topic: config.REQUESTS_TOPIC,
-          partitions: config.REQUESTS_TOPIC_PARTITIONS,
-          log,
-        });
-
   // Moves every conversation off a shard that fails or drains (DESIGN.md flow 3); needs the
   // lifecycle topic and the conversation store, so a router without them runs without it.
   const migration =
@@ -166,6 +153,36 @@ function compose(config: RouterConfig): RouterRuntime {
           routes,
           queues,
           clock,
+          log,
+        });
+
+  const placeTurn = new PlaceTurn({
+    pipeline,
+    shards,
+    assignments,
+    routes,
+    registry: new GrpcAssignmentRegistry(registryClient),
+    clock,
+    queues,
+    // A failover or re-route pin is recorded as a ConversationMigrated, as the saga's moves are.
+    moves: migration?.moves,
+  });
+
+  const conversations: ConversationPort & { disconnect?: () => void } =
+    config.CONVERSATION_STORE_ADDRESS === undefined
+      ? new InMemoryConversationStore(clock, ids)
+      : new GrpcConversationStore({
+          address: config.CONVERSATION_STORE_ADDRESS,
+          deadlineMs: config.CONVERSATION_STORE_DEADLINE_MS,
+          contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
+        });
+  const usage =
+    config.KAFKA_BROKERS === undefined
+      ? undefined
+      : new DeferredUsagePublisher({
+          brokers: config.KAFKA_BROKERS,
+          topic: config.REQUESTS_TOPIC,
+          partitions: config.REQUESTS_TOPIC_PARTITIONS,
           log,
         });
 
@@ -212,6 +229,11 @@ function compose(config: RouterConfig): RouterRuntime {
       metrics,
       log,
       zone: config.ZONE,
+      // A turn for a conversation whose shard is gone moves it through the saga first.
+      migrations:
+        migration === undefined
+          ? undefined
+          : new MigrateOnDemand({ assignments, shards, saga: migration.saga, log }),
     }),
     getConversation: new GetConversation(conversations, assignments),
     listConversations: new ListConversations(conversations, assignments),

@@ -229,9 +229,10 @@ export class TurnRunner {
         ticket.release(true);
         this.metrics.turnsInFlight(-1);
         this.metrics.turnFinished(priority, 'completed');
-        // Sent now, not awaited: the reply's end need not wait a Redis round trip, and the quota
-        // store applies a replica's commands in order, so this tenant's next admit sees it.
-        void this.quietly('settle quota', () =>
+        // Awaited before the reply ends: the tenant's next request may reach another replica, on
+        // another Redis connection, and must see this usage (quotas.e2e.spec). Not awaiting it saved
+        // one Redis round trip per reply but let a fast client be admitted on the old balance.
+        await this.quietly('settle quota', () =>
           this.quota.settle(tenant.id, tenant.limits, reserved, turn.usage.totalTokens),
         );
         if (idempotencyKey !== undefined) {
