@@ -101,6 +101,23 @@ describe('conversations API and tenant isolation (fake router, real Postgres and
     expect(listed.has_more).toBe(false);
   });
 
+  it('sends the turns of a conversation it knows without reading the conversation first', async () => {
+    const conversation = await createConversation(alice);
+    const readsBefore = world.router.conversationReads;
+    for (const content of ['one', 'two', 'three']) {
+      const turn = await postJson(url(`/v1/conversations/${conversation.id}/turns`), alice.apiKey, {
+        content,
+      });
+      expect(turn.status).toBe(200);
+    }
+    expect(world.router.conversationReads).toBe(readsBefore);
+    // Bob's turn on Alice's conversation is not answered from what this replica knows of it.
+    const stranger = await postJson(url(`/v1/conversations/${conversation.id}/turns`), bob.apiKey, {
+      content: 'mine now?',
+    });
+    expect(stranger.status).toBe(404);
+  });
+
   it('pages through the list', async () => {
     const tenant = await world.createTenant(gateway);
     for (let i = 0; i < 3; i += 1) await createConversation(tenant);

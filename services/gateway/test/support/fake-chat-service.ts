@@ -33,6 +33,8 @@ export class FakeChatService {
   shedRetryAfterMs = 2_000;
   /** Refuse with a bare RESOURCE_EXHAUSTED status and no domain code (a non-Spillway proxy). */
   bareResourceExhausted = false;
+  /** GetConversation calls answered so far. */
+  conversationReads = 0;
   private readonly conversations = new Map<string, chat.Conversation>();
   private readonly held = new Set<() => void>();
   private nextId = 1;
@@ -57,9 +59,10 @@ export class FakeChatService {
       return { conversation };
     },
     converse: (request, context) => this.converse(request, context),
-    getConversation: async (request) => ({
-      conversation: this.owned(request.tenantId, request.conversationId),
-    }),
+    getConversation: async (request) => {
+      this.conversationReads++;
+      return { conversation: this.owned(request.tenantId, request.conversationId) };
+    },
     listConversations: async (request) => {
       const mine = [...this.conversations.values()].filter((c) => c.tenantId === request.tenantId);
       const start = Number(request.pageToken || '0');

@@ -6,6 +6,7 @@ import { conversationNotFound } from '../errors.js';
 import { type ChatPort, type ConversationPage } from '../ports/chat.port.js';
 import { type ModelCatalog } from '../list-models/model-catalog.js';
 import { type TurnOutcome, type TurnRunner } from '../run-turn/turn-runner.js';
+import { KnownConversations } from './known-conversations.js';
 
 export interface StartConversation {
   readonly tenant: Tenant;
@@ -34,6 +35,7 @@ export class Conversations {
     private readonly chat: ChatPort,
     private readonly catalog: ModelCatalog,
     private readonly runner: TurnRunner,
+    private readonly known = new KnownConversations(),
   ) {}
 
   async start(command: StartConversation): Promise<Conversation> {
@@ -49,7 +51,9 @@ export class Conversations {
       labels: command.labels,
       ...(command.conversationId !== undefined ? { conversationId: command.conversationId } : {}),
     });
-    return this.owned(command.tenant, conversation, conversation.id);
+    const owned = this.owned(command.tenant, conversation, conversation.id);
+    this.known.remember(owned);
+    return owned;
   }
 
   async get(tenant: Tenant, conversationId: string): Promise<Conversation> {
@@ -66,15 +70,23 @@ export class Conversations {
   }
 
   async close(tenant: Tenant, conversationId: string): Promise<Conversation> {
-    return this.owned(
+    const conversation = this.owned(
       tenant,
       await this.chat.closeConversation(tenant.id, conversationId),
       conversationId,
     );
+    this.known.closed(conversationId);
+    return conversation;
   }
 
+  /**
+   * A conversation this replica knows is not read again before its turn: the router and
+   * conversation-state refuse whatever changed meanwhile (closed elsewhere, another tenant's).
+   */
   async sendTurn(command: SendTurn): Promise<TurnOutcome> {
-    const conversation = await this.get(command.tenant, command.conversationId);
+    const conversation =
+      this.known.get(command.tenant.id, command.conversationId) ??
+      this.known.remember(await this.get(command.tenant, command.conversationId));
     if (conversation.closed) {
       throw new DomainError(
         'CONVERSATION.CLOSED',
@@ -84,10 +96,11 @@ export class Conversations {
         },
       );
     }
-    const prompt = estimatePromptTokens(
-      [...conversation.messages, ...command.messages],
-      conversation.systemPrompt,
-    );
+    // The history's tokens plus the new messages' (less the reply priming counted in both).
+    const prompt =
+      conversation.historyTokens +
+      estimatePromptTokens(command.messages) -
+      estimatePromptTokens([]);
     await this.catalog.assertServable(conversation.model, prompt, command.sampling.maxTokens);
     return this.runner.start({
       tenant: command.tenant,
@@ -99,6 +112,12 @@ export class Conversations {
       cache: 'off',
       promptTokens: prompt,
       fingerprintMaterial: command.fingerprintMaterial,
+      onCompleted: (turn) =>
+        this.known.turnCompleted(
+          conversation.id,
+          turn.usage.promptTokens,
+          turn.usage.completionTokens,
+        ),
       ...(command.endUser !== undefined ? { endUser: command.endUser } : {}),
       ...(command.idempotencyKey !== undefined ? { idempotencyKey: command.idempotencyKey } : {}),
     });

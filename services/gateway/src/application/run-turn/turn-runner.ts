@@ -39,6 +39,8 @@ export interface TurnRequest {
   readonly cache: 'use' | 'bypass' | 'off';
   /** Prompt size when it is more than `messages` (a stored conversation's history); estimated otherwise. */
   readonly promptTokens?: number;
+  /** Told of the turn once the router has completed it (not of a replay). */
+  readonly onCompleted?: (turn: CompletedTurn) => void;
 }
 
 export type TurnOutcome =
@@ -226,6 +228,7 @@ export class TurnRunner {
 
     const bookkeeping: TurnBookkeeping = {
       completed: async (turn) => {
+        request.onCompleted?.(turn);
         ticket.release(true);
         this.metrics.turnsInFlight(-1);
         this.metrics.turnFinished(priority, 'completed');
