@@ -29,6 +29,9 @@ const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 32);
 const BATCH = Number(process.env.BATCH ?? 10);
 const TARGET_EVENTS = Number(process.env.TARGET_EVENTS ?? 60_000);
 const PHASE_LIMIT_MS = Number(process.env.PHASE_LIMIT_MS ?? 15_000);
+/** The paced phase: appends offered at this rate (the target's), for the lag "at that rate". */
+const PACED_EVENTS_PER_SECOND = Number(process.env.PACED_EVENTS_PER_SECOND ?? 5_000);
+const PACED_PHASE_MS = Number(process.env.PACED_PHASE_MS ?? 10_000);
 const CONTEXT_TURNS = 200;
 const TURNS_PER_CONVERSATION = Number(process.env.TURNS_PER_CONVERSATION ?? 100);
 const CONTEXT_READS = Number(process.env.CONTEXT_READS ?? 500);
@@ -203,15 +206,22 @@ async function appendBatches(
   client: Client,
   tenantId: string,
   batchEvents: number,
+  pace?: { readonly eventsPerSecond: number; readonly phaseMs: number },
 ): Promise<AppendPhase> {
-  const perWriter = Math.ceil(TARGET_EVENTS / CONVERSATIONS);
+  const perWriter = Math.ceil(
+    (pace ? (pace.eventsPerSecond * pace.phaseMs) / 1000 : TARGET_EVENTS) / CONVERSATIONS,
+  );
+  // Paced: each writer offers one batch every `intervalMs`, on a fixed schedule (not after the last
+  // answer), so the offered rate is the target's whatever the latency.
+  const intervalMs = pace ? (CONVERSATIONS * batchEvents * 1000) / pace.eventsPerSecond : 0;
   const latencies: number[] = [];
   let appended = 0;
   const started = performance.now();
-  const deadline = started + PHASE_LIMIT_MS;
+  const deadline = started + (pace ? pace.phaseMs + 5_000 : PHASE_LIMIT_MS);
   await Promise.all(
-    Array.from({ length: CONVERSATIONS }, async () => {
+    Array.from({ length: CONVERSATIONS }, async (_, writer) => {
       let written = 0;
+      let sent = 0;
       while (written < perWriter && performance.now() < deadline) {
         const conversationId = await startConversation(client, tenantId);
         let version = 1;
@@ -223,6 +233,13 @@ async function appendBatches(
         ) {
           const batch: conversation.StoredEvent[] = [];
           while (batch.length < batchEvents) batch.push(...turnEvents(++turn));
+          if (pace) {
+            // Writers start spread over one interval, then keep their own schedule.
+            const due = started + (writer / CONVERSATIONS + sent) * intervalMs;
+            const wait = due - performance.now();
+            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+            sent++;
+          }
           const t0 = performance.now();
           const response = await client.appendEvents({
             tenantId,
@@ -241,7 +258,9 @@ async function appendBatches(
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
-    mode: `AppendEvents, ${batchEvents} events per call`,
+    mode: pace
+      ? `AppendEvents, ${batchEvents} events per call, offered at ${pace.eventsPerSecond}/s`
+      : `AppendEvents, ${batchEvents} events per call`,
     events: appended,
     seconds: round(seconds),
     eventsPerSecond: Math.round(appended / seconds),
@@ -449,43 +468,66 @@ async function main(): Promise<void> {
     const relayCpuAfterDrain = cpuSeconds(relay?.child.pid) - (cpuBefore[1] ?? NaN);
     const commands = await appendCommands(client, 'bench-commands');
 
-    // Let the relay drain, then take the lag of events that occurred during the batched phase.
-    const drainDeadline = Date.now() + 20_000;
     const outbox = new pg.Client({ connectionString: databaseUrl });
     await outbox.connect();
-    while (Date.now() < drainDeadline) {
-      const { rows } = await outbox.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+    /** Lets the relay drain, then measures the lag of the events appended between `from` and `to`. */
+    const lagOf = async (from: number, to: number) => {
+      const drainDeadline = Date.now() + 20_000;
+      while (Date.now() < drainDeadline) {
+        const { rows } = await outbox.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+        );
+        if (rows[0]?.n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const inPhase = lags.filter((lag) => lag.receivedAt >= from && lag.receivedAt <= to + 5_000);
+      const occurred = inPhase.map((lag) => lag.lagMs).sort((a, b) => a - b);
+      // Published rows stay in the outbox (for an hour): created_at is when the append wrote them.
+      const { rows: written } = await outbox.query<{ id: string; created_ms: number }>(
+        `SELECT event_id::text AS id, extract(epoch FROM created_at) * 1000 AS created_ms FROM outbox
+          WHERE created_at BETWEEN to_timestamp($1::double precision / 1000)
+                               AND to_timestamp($2::double precision / 1000)`,
+        [from, to],
       );
-      if (rows[0]?.n === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const inPhase = lags.filter(
-      (lag) => lag.receivedAt >= batchedFrom && lag.receivedAt <= batchedTo + 5_000,
-    );
-    const phaseLags = inPhase.map((lag) => lag.lagMs).sort((a, b) => a - b);
-    // Published rows stay in the outbox (for an hour): their created_at is when the append wrote them.
-    const { rows: written } = await outbox.query<{ id: string; created_ms: number }>(
-      'SELECT event_id::text AS id, extract(epoch FROM created_at) * 1000 AS created_ms FROM outbox',
-    );
-    const createdAt = new Map(written.map((row) => [row.id, Number(row.created_ms)]));
-    // The relay's side alone: from the row's insert to its published mark, which it writes right
-    // after Kafka acknowledged the batch (no consumer in it).
-    const { rows: acknowledged } = await outbox.query<{ ms: number }>(
-      `SELECT extract(epoch FROM published_at - created_at) * 1000 AS ms FROM outbox
-        WHERE published_at IS NOT NULL
-          AND created_at BETWEEN to_timestamp($1::double precision / 1000)
-                             AND to_timestamp($2::double precision / 1000)`,
-      [batchedFrom, batchedTo],
-    );
-    const acknowledgedLags = acknowledged.map((row) => Number(row.ms)).sort((a, b) => a - b);
-    const outboxLags = inPhase
-      .flatMap((lag) => {
-        const created = createdAt.get(lag.id);
-        return created === undefined ? [] : [lag.receivedAt - created];
-      })
-      .sort((a, b) => a - b);
+      const createdAt = new Map(written.map((row) => [row.id, Number(row.created_ms)]));
+      // The relay's side alone: from the row's insert to its published mark, which it writes right
+      // after Kafka acknowledged the batch (no consumer in it).
+      const { rows: acknowledged } = await outbox.query<{ ms: number }>(
+        `SELECT extract(epoch FROM published_at - created_at) * 1000 AS ms FROM outbox
+          WHERE published_at IS NOT NULL
+            AND created_at BETWEEN to_timestamp($1::double precision / 1000)
+                               AND to_timestamp($2::double precision / 1000)`,
+        [from, to],
+      );
+      const toKafka = acknowledged.map((row) => Number(row.ms)).sort((a, b) => a - b);
+      const toConsumer = inPhase
+        .flatMap((lag) => {
+          const created = createdAt.get(lag.id);
+          return created === undefined ? [] : [lag.receivedAt - created];
+        })
+        .sort((a, b) => a - b);
+      return { occurred, toKafka, toConsumer };
+    };
+    const summary = (values: readonly number[]) => ({
+      events: values.length,
+      p50: round(percentile(values, 50)),
+      p99: round(percentile(values, 99)),
+      max: round(values.at(-1) ?? NaN),
+    });
+    const batchedLag = await lagOf(batchedFrom, batchedTo);
+    const phaseLags = batchedLag.occurred;
+    const acknowledgedLags = batchedLag.toKafka;
+    const outboxLags = batchedLag.toConsumer;
+
+    // The target's rate: appends offered at PACED_EVENTS_PER_SECOND, and the lag at that rate.
+    const pacedFrom = Date.now();
+    const paced = await appendBatches(client, 'bench-paced', BATCH, {
+      eventsPerSecond: PACED_EVENTS_PER_SECOND,
+      phaseMs: PACED_PHASE_MS,
+    });
+    const pacedTo = Date.now();
+    const pacedLag = await lagOf(pacedFrom, pacedTo);
 
     // A 200-turn conversation, appended in router-sized batches.
     const tenantId = 'bench-context';
@@ -542,7 +584,7 @@ async function main(): Promise<void> {
       // What else was running: the machine is shared, and every figure moves with it.
       loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((value) => round(value)) },
       postgresCeiling: ceiling,
-      appends: { batched, commands },
+      appends: { batched, commands, paced },
       // Service CPU per 1,000 events of the batched phase (the relay's includes its 2 s to drain).
       cpuMsPer1000Events: {
         writer: round((writerCpu * 1e6) / batched.events),
@@ -571,6 +613,13 @@ async function main(): Promise<void> {
         p50: percentile(phaseLags, 50),
         p99: percentile(phaseLags, 99),
         max: phaseLags.at(-1) ?? NaN,
+      },
+      // The same lags with appends offered at the target's rate rather than as fast as they go.
+      atTargetRate: {
+        eventsPerSecondOffered: PACED_EVENTS_PER_SECOND,
+        eventsPerSecondDone: paced.eventsPerSecond,
+        outboxToKafkaAckMs: summary(pacedLag.toKafka),
+        outboxToKafkaLagMs: summary(pacedLag.toConsumer),
       },
       context200Turns: { version, warmCache: warm, snapshotPlusTail: snapshotOnly },
       targets: { appendsPerSecond: 5_000, lagP99Ms: 100, context200TurnsMs: 5 },
