@@ -1,0 +1,102 @@
+import { events, shard } from '@spillway/contracts';
+import { testInfrastructure, waitFor } from '@spillway/testing';
+import { startSaga, type RunningSaga } from './support/migration-saga.runner.js';
+import { startMigrationWorld, TENANT, type MigrationWorld } from './support/migration-world.js';
+
+// Turns fail over off a dying shard before the registry declares it failed: placement re-pins
+// those conversations itself (reason failover) and RecordedMoves records each move. Then the saga
+// moves the rest on ShardFailed. Every conversation ends with exactly one ConversationMigrated,
+// and it names the shard the registry pins it to: the two paths never both record a move.
+const CONVERSATIONS = 24;
+
+let world: MigrationWorld;
+let saga: RunningSaga;
+
+beforeAll(async () => {
+  world = await startMigrationWorld();
+  await world.registerShards(['shard-a', 'shard-b', 'shard-c']);
+  saga = await startSaga({
+    registryAddress: world.registryAddress,
+    conversationStoreAddress: world.storeAddress,
+    kafkaBrokers: testInfrastructure.kafkaBrokers,
+    lifecycleTopic: world.topics.names.lifecycle,
+    groupId: world.topics.groupId('router-migration'),
+    concurrency: 8,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await saga?.stop();
+  await world?.close();
+}, 60_000);
+
+it('records one ConversationMigrated per conversation whether a failover or the saga moved it', async () => {
+  const ids = await world.seedConversations('shard-a', CONVERSATIONS);
+  const failedOver = ids.slice(0, CONVERSATIONS / 2);
+
+  // shard-a dies; turns on half of its conversations fail over to shard-b at once, as placement
+  // does it: compare-and-set from the version it read, then the move reported.
+  world.stopHeartbeats('shard-a');
+  await Promise.all(
+    failedOver.map(async (conversationId) => {
+      const before = await world.assignment(conversationId);
+      const pinned = await world.registry.compareAndSetAssignment({
+        conversationId,
+        tenantId: TENANT,
+        shardId: 'shard-b',
+        expectedVersion: before?.version ?? 0,
+        reason: 'failover',
+      });
+      expect(pinned.applied).toBe(true);
+      saga.moves.moved({
+        tenantId: TENANT,
+        conversationId,
+        fromShardId: 'shard-a',
+        toShardId: 'shard-b',
+        reason: 'failover',
+        fromVersion: before?.version ?? 0,
+      });
+    }),
+  );
+  await waitFor(
+    async () =>
+      (await Promise.all(failedOver.map((id) => world.migratedEvents(id)))).every(
+        (migrated) => migrated.length === 1,
+      ),
+    { description: 'a ConversationMigrated for every failed-over conversation', timeoutMs: 20_000 },
+  );
+
+  // Then the registry declares shard-a failed and the saga moves what is still on it.
+  await waitFor(
+    async () => (await world.shardState('shard-a')) === shard.ShardState.SHARD_STATE_FAILED,
+    { description: 'the registry to declare shard-a failed', timeoutMs: 15_000 },
+  );
+  await waitFor(async () => (await world.listOnShard('shard-a')).length === 0, {
+    description: 'the saga to move the rest off shard-a',
+    timeoutMs: 60_000,
+    intervalMs: 200,
+  });
+  // Give a redelivered or second saga pass the chance to record a duplicate, if it would.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+  for (const conversationId of ids) {
+    const assignment = await world.assignment(conversationId);
+    const migrated = await world.migratedEvents(conversationId);
+    const moves = migrated
+      .map((stored) => events.ConversationEvent.decode(stored.payload).event)
+      .flatMap((event) => (event?.$case === 'migrated' ? [event.value] : []));
+    // One record, and it agrees with the registry on where the conversation went.
+    expect({ conversationId, moves: moves.map((m) => `${m.fromShardId}->${m.toShardId}`) }).toEqual(
+      {
+        conversationId,
+        moves: [`shard-a->${assignment?.shardId}`],
+      },
+    );
+    expect(['shard-b', 'shard-c']).toContain(assignment?.shardId);
+    if (failedOver.includes(conversationId)) {
+      expect(assignment).toMatchObject({ shardId: 'shard-b', reason: 'failover' });
+    } else {
+      expect(assignment?.reason).toBe('migration');
+    }
+  }
+}, 150_000);
