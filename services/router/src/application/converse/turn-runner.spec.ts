@@ -3,6 +3,7 @@ import {
   AssignmentView,
   DEFAULT_LATENCY_MODEL,
   DEFAULT_PLACEMENT_CONFIG,
+  IDLE_LOAD,
   PlacementPipeline,
   ShardQueues,
   aDirectory,
@@ -255,6 +256,28 @@ describe('turn runner', () => {
     expect(inference.calls.map((call) => call.request.resumeFromText)).toEqual(['', '']);
     expect(registry.authority.get('c-1')).toMatchObject({ shardId: 'spare', version: 2 });
     expect(suspects.list()).toEqual(['home']);
+  });
+
+  it('queues a turn that failed before its first token on a busy shard instead of refusing it for its budget', async () => {
+    const inference = new ScriptedInference()
+      .on('home', reply([' one'], { failAfter: 0 }))
+      .on('spare', reply([' one', ' two']));
+    const { runner, shards, admission } = aRunner(inference);
+    // The only other shard is full: a fresh turn with this budget would be refused at once.
+    const full = { ...IDLE_LOAD, inFlight: 8, running: 8, waiting: 30, ttftMsP50: 300 };
+    shards.reportLoad('spare', full, []);
+
+    const run = collect(runner.run({ ...spec, ttftBudgetMs: 50 }, new AbortController().signal));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(inference.calls.map((call) => call.shardId)).toEqual(['home']);
+    // A slot frees on the spare shard: the waiting turn gets it.
+    admission.applyLoadReport('spare', IDLE_LOAD, []);
+    const events = await run;
+
+    expect(events.at(-1)).toMatchObject({
+      kind: 'finished',
+      result: { text: ' one two', shardId: 'spare', failovers: 1 },
+    });
   });
 
   it('resumes mid-stream on another shard after the text already sent, with nothing repeated', async () => {

@@ -162,13 +162,23 @@ export class TurnRunner {
                 {
                   turnId: spec.turnId,
                   priority: spec.priority,
-                  budgetMs: decision.scores.budgetMs,
+                  // A turn that failed over before its first token was accepted already, and its
+                  // caller is still waiting: it queues for a slot like any turn but is never
+                  // refused for a latency budget that its failed shard spent.
+                  budgetMs:
+                    failedOn.length > 0 ? Number.POSITIVE_INFINITY : decision.scores.budgetMs,
                   prefillMs: decision.scores.predicted.prefillMs,
                 },
                 signal,
               );
       } catch (error) {
         if (error instanceof ShardLeftQueue && !signal.aborted) {
+          sentAway.push(shard.id);
+          continue;
+        }
+        // A failed-over turn refused by this shard's queue (full, or not draining at all) tries
+        // the others before it gives up: its caller is already waiting for it.
+        if (failedOn.length > 0 && isDomainError(error) && !signal.aborted) {
           sentAway.push(shard.id);
           continue;
         }
