@@ -1,7 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { events } from '@spillway/contracts';
-import { testInfrastructure } from '@spillway/testing';
-import { createKafkaMessaging, type Messaging, type MessagingLogger } from '../src/index.js';
+import {
+  createTestDatabase,
+  createTestTopics,
+  testInfrastructure,
+  type TestDatabase,
+} from '@spillway/testing';
+import {
+  createKafkaMessaging,
+  defineTopic,
+  eventCodec,
+  migrateOutbox,
+  type DeliveredEvent,
+  type EventPublisher,
+  type EventSubscriber,
+  type Messaging,
+  type MessagingLogger,
+  type Topic,
+} from '../src/index.js';
 
 /** Kafka for a test process: quick group joins and quick stops. */
 export function testMessaging(logger: MessagingLogger, source = '/spillway/test'): Messaging {
@@ -63,5 +79,54 @@ export function conversationStarted(
     version,
     occurredAtMs: Date.now(),
     event: { $case: 'started', value: { model: 'llama-3-8b', systemPrompt: '', labels: {} } },
+  };
+}
+
+/**
+ * What the outbox suites share: a migrated database of their own, a conversations topic of their
+ * own, a connected publisher, and a consumer group (`group`) from the beginning of the topic whose
+ * deliveries land in `received`.
+ */
+export interface OutboxWorld {
+  readonly database: TestDatabase;
+  readonly conversations: Topic<events.ConversationEvent>;
+  readonly publisher: EventPublisher;
+  readonly subscriber: EventSubscriber;
+  cleanup(): Promise<void>;
+}
+
+export async function startOutboxWorld(options: {
+  readonly logger: MessagingLogger;
+  readonly group: string;
+  readonly received: DeliveredEvent<events.ConversationEvent>[];
+}): Promise<OutboxWorld> {
+  const [database, kafkaTopics] = await Promise.all([
+    createTestDatabase(),
+    createTestTopics({ conversations: 3 }),
+  ]);
+  await migrateOutbox(database.pool);
+  const conversations = defineTopic(
+    kafkaTopics.names.conversations,
+    eventCodec('ConversationEvent'),
+  );
+  const messaging = testMessaging(options.logger);
+  const publisher = await messaging.connectPublisher();
+  const subscriber = messaging
+    .createSubscriber({ groupId: kafkaTopics.groupId(options.group), fromBeginning: true })
+    .subscribe(conversations, async (delivery) => {
+      options.received.push(delivery);
+    });
+  await subscriber.start();
+  return {
+    database,
+    conversations,
+    publisher,
+    subscriber,
+    async cleanup() {
+      await subscriber.stop();
+      await publisher.close();
+      await kafkaTopics.cleanup();
+      await database.cleanup();
+    },
   };
 }

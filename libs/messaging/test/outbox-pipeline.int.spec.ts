@@ -1,26 +1,21 @@
 import type { events } from '@spillway/contracts';
-import {
-  createTestDatabase,
-  createTestTopics,
-  waitFor,
-  type TestDatabase,
-  type TestTopics,
-} from '@spillway/testing';
+import { waitFor, type TestDatabase } from '@spillway/testing';
 import type { Pool, PoolClient } from 'pg';
 import {
   OutboxRelay,
-  defineTopic,
   enqueueOutbox,
-  eventCodec,
-  migrateOutbox,
   type DeliveredEvent,
   type EncodedEvent,
   type EncodedEventPublisher,
   type EventPublisher,
-  type EventSubscriber,
   type Topic,
 } from '../src/index.js';
-import { capturingLogger, conversationStarted, testMessaging } from './fixtures.js';
+import {
+  capturingLogger,
+  conversationStarted,
+  startOutboxWorld,
+  type OutboxWorld,
+} from './fixtures.js';
 
 /** Passes sends to Kafka, recording each batch, how many were in flight, and failing on request. */
 class RecordingPublisher implements EncodedEventPublisher {
@@ -79,36 +74,20 @@ function recordingPool(pool: Pool, statements: string[]): Pool {
 }
 
 describe('outbox relay: pipelined sends and leadership', () => {
+  let world: OutboxWorld;
   let database: TestDatabase;
-  let kafkaTopics: TestTopics<'conversations'>;
   let conversations: Topic<events.ConversationEvent>;
   let publisher: EventPublisher;
-  let subscriber: EventSubscriber;
   const received: DeliveredEvent<events.ConversationEvent>[] = [];
   const logger = capturingLogger();
 
   beforeAll(async () => {
-    [database, kafkaTopics] = await Promise.all([
-      createTestDatabase(),
-      createTestTopics({ conversations: 3 }),
-    ]);
-    await migrateOutbox(database.pool);
-    conversations = defineTopic(kafkaTopics.names.conversations, eventCodec('ConversationEvent'));
-    const messaging = testMessaging(logger);
-    publisher = await messaging.connectPublisher();
-    subscriber = messaging
-      .createSubscriber({ groupId: kafkaTopics.groupId('pipeline'), fromBeginning: true })
-      .subscribe(conversations, async (delivery) => {
-        received.push(delivery);
-      });
-    await subscriber.start();
+    world = await startOutboxWorld({ logger, group: 'pipeline', received });
+    ({ database, conversations, publisher } = world);
   });
 
   afterAll(async () => {
-    await subscriber?.stop();
-    await publisher?.close();
-    await kafkaTopics?.cleanup();
-    await database?.cleanup();
+    await world?.cleanup();
   });
 
   /** `versions` versions of each key, interleaved, committed `perTransaction` versions at a time. */

@@ -1,18 +1,9 @@
 import type { events } from '@spillway/contracts';
-import {
-  createTestDatabase,
-  createTestTopics,
-  waitFor,
-  type TestDatabase,
-  type TestTopics,
-} from '@spillway/testing';
+import { waitFor, type TestDatabase } from '@spillway/testing';
 import type { Pool, PoolClient } from 'pg';
 import {
   OutboxRelay,
-  defineTopic,
   enqueueOutbox,
-  eventCodec,
-  migrateOutbox,
   type DeliveredEvent,
   type EncodedEvent,
   type EncodedEventPublisher,
@@ -21,7 +12,12 @@ import {
   type OutgoingEvent,
   type Topic,
 } from '../src/index.js';
-import { capturingLogger, conversationStarted, testMessaging } from './fixtures.js';
+import {
+  capturingLogger,
+  conversationStarted,
+  startOutboxWorld,
+  type OutboxWorld,
+} from './fixtures.js';
 
 const SOURCE = '/spillway/conversation-state';
 
@@ -66,8 +62,8 @@ async function inTransaction(
 }
 
 describe('transactional outbox', () => {
+  let world: OutboxWorld;
   let database: TestDatabase;
-  let kafkaTopics: TestTopics<'conversations'>;
   let conversations: Topic<events.ConversationEvent>;
   let publisher: EventPublisher;
   let subscriber: EventSubscriber;
@@ -75,27 +71,12 @@ describe('transactional outbox', () => {
   const logger = capturingLogger();
 
   beforeAll(async () => {
-    [database, kafkaTopics] = await Promise.all([
-      createTestDatabase(),
-      createTestTopics({ conversations: 3 }),
-    ]);
-    await migrateOutbox(database.pool);
-    conversations = defineTopic(kafkaTopics.names.conversations, eventCodec('ConversationEvent'));
-    const messaging = testMessaging(logger);
-    publisher = await messaging.connectPublisher();
-    subscriber = messaging
-      .createSubscriber({ groupId: kafkaTopics.groupId('projection'), fromBeginning: true })
-      .subscribe(conversations, async (delivery) => {
-        received.push(delivery);
-      });
-    await subscriber.start();
+    world = await startOutboxWorld({ logger, group: 'projection', received });
+    ({ database, conversations, publisher, subscriber } = world);
   });
 
   afterAll(async () => {
-    await subscriber?.stop();
-    await publisher?.close();
-    await kafkaTopics?.cleanup();
-    await database?.cleanup();
+    await world?.cleanup();
   });
 
   const enqueue = (client: PoolClient, batch: readonly OutgoingEvent<events.ConversationEvent>[]) =>
