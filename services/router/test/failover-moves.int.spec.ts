@@ -1,6 +1,6 @@
 import { events, shard } from '@spillway/contracts';
-import { testInfrastructure, waitFor } from '@spillway/testing';
-import { startSaga, type RunningSaga } from './support/migration-saga.runner.js';
+import { waitFor } from '@spillway/testing';
+import { startSagaInWorld, type RunningSaga } from './support/migration-saga.runner.js';
 import { startMigrationWorld, TENANT, type MigrationWorld } from './support/migration-world.js';
 
 // Turns fail over off a dying shard before the registry declares it failed: placement re-pins
@@ -15,14 +15,7 @@ let saga: RunningSaga;
 beforeAll(async () => {
   world = await startMigrationWorld();
   await world.registerShards(['shard-a', 'shard-b', 'shard-c']);
-  saga = await startSaga({
-    registryAddress: world.registryAddress,
-    conversationStoreAddress: world.storeAddress,
-    kafkaBrokers: testInfrastructure.kafkaBrokers,
-    lifecycleTopic: world.topics.names.lifecycle,
-    groupId: world.topics.groupId('router-migration'),
-    concurrency: 8,
-  });
+  saga = await startSagaInWorld(world, { concurrency: 8 });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,10 +1,11 @@
 import { shard } from '@spillway/contracts';
-import { createTestTopics, testInfrastructure, waitFor, type TestTopics } from '@spillway/testing';
+import { createTestTopics, waitFor, type TestTopics } from '@spillway/testing';
 import { MigrateOnDemand } from '../src/application/migrate-conversations/index.js';
 import { SILENT_LOG } from '../src/application/index.js';
 import { AssignmentView } from '../src/domain/index.js';
-import { startSaga, type RunningSaga } from './support/migration-saga.runner.js';
+import { startSagaInWorld, type RunningSaga } from './support/migration-saga.runner.js';
 import { startMigrationWorld, type MigrationWorld } from './support/migration-world.js';
+import { expectEachMovedOnce } from './support/moved-once.js';
 
 // The saga's on-demand half against the real registry and conversation-state: turns arrive for
 // conversations whose shard has failed before any lifecycle event moved them (the saga here
@@ -20,14 +21,7 @@ beforeAll(async () => {
   world = await startMigrationWorld();
   await world.registerShards(['shard-a', 'shard-b', 'shard-c']);
   quietTopic = await createTestTopics({ lifecycle: 1 }, { prefix: 'on-demand' });
-  saga = await startSaga({
-    registryAddress: world.registryAddress,
-    conversationStoreAddress: world.storeAddress,
-    kafkaBrokers: testInfrastructure.kafkaBrokers,
-    lifecycleTopic: quietTopic.names.lifecycle,
-    groupId: quietTopic.groupId('router-migration'),
-    concurrency: 4,
-  });
+  saga = await startSagaInWorld(world, { concurrency: 4, lifecycle: quietTopic });
 }, 120_000);
 
 afterAll(async () => {
@@ -64,14 +58,7 @@ it('moves a conversation whose shard failed when its next turn arrives, once, wi
   );
 
   expect(await world.listOnShard('shard-a')).toEqual([]);
-  for (const conversationId of ids) {
-    const assignment = await world.assignment(conversationId);
-    expect(['shard-b', 'shard-c']).toContain(assignment?.shardId);
-    expect(assignment?.reason).toBe('migration');
-    const migrated = await world.migratedEvents(conversationId);
-    expect(migrated).toHaveLength(1);
-    expect(world.prewarmed.get(conversationId)?.[0]).toBe(assignment?.shardId);
-  }
+  await expectEachMovedOnce(world, ids, ['shard-b', 'shard-c']);
   // The registry's own lifecycle topic did announce the failure; nothing here consumed it.
   expect(await world.shardState('shard-a')).toBe(shard.ShardState.SHARD_STATE_FAILED);
 }, 120_000);

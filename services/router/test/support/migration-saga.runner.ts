@@ -1,4 +1,5 @@
 import { createKafkaMessaging, silentLogger } from '@spillway/messaging';
+import { testInfrastructure, type TestTopics } from '@spillway/testing';
 import { ModelRoutesSource } from '../../src/adapters/config/model-routes.source.js';
 import {
   createMigrationSaga,
@@ -106,4 +107,27 @@ export async function startSaga(options: SagaRunnerOptions): Promise<RunningSaga
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The saga in this process against a migration world: its registry and conversation store, and
+ * (unless the suite gives another one) the world's lifecycle topic.
+ */
+export function startSagaInWorld(
+  world: {
+    readonly registryAddress: string;
+    readonly storeAddress: string;
+    readonly topics: TestTopics<'lifecycle' | 'conversations'>;
+  },
+  options: { readonly concurrency: number; readonly lifecycle?: TestTopics<'lifecycle'> },
+): Promise<RunningSaga> {
+  const lifecycle = options.lifecycle ?? world.topics;
+  return startSaga({
+    registryAddress: world.registryAddress,
+    conversationStoreAddress: world.storeAddress,
+    kafkaBrokers: testInfrastructure.kafkaBrokers,
+    lifecycleTopic: lifecycle.names.lifecycle,
+    groupId: lifecycle.groupId('router-migration'),
+    concurrency: options.concurrency,
+  });
 }
