@@ -6,7 +6,9 @@ import type { Clock } from '../../src/application/ports/clock.port.js';
 import type { ShardRepository } from '../../src/application/ports/shard.repository.port.js';
 import { compareAndSet, type Assignment, type CompareAndSet } from '../../src/domain/assignment.js';
 import type { ShardLifecycleEvent } from '../../src/domain/shard-events.js';
-import type { Shard } from '../../src/domain/shard.js';
+import type { Shard, ShardLoad, ShardSpec } from '../../src/domain/shard.js';
+import { aLoad } from '../../src/domain/test.factories.js';
+import type { ShardRegistry } from '../../src/application/registry/shard-registry.js';
 
 export class FakeClock implements Clock {
   constructor(public now = 1_700_000_000_000) {}
@@ -104,4 +106,20 @@ export async function take<T>(iterable: AsyncIterable<T>, count: number): Promis
     if (items.length === count) break;
   }
   return items;
+}
+
+/** Registers `spec` and sends one heartbeat that says ready (with a load report): a READY shard. */
+export async function registerReadyShard(
+  registry: ShardRegistry,
+  spec: ShardSpec,
+  load: ShardLoad = aLoad(),
+): Promise<void> {
+  await registry.execute(spec.shardId, (nowMs) => ({ kind: 'RegisterShard', spec, nowMs }));
+  await registry.execute(spec.shardId, (nowMs) => ({
+    kind: 'RecordHeartbeat',
+    shardId: spec.shardId,
+    load,
+    ready: true,
+    nowMs,
+  }));
 }

@@ -1,5 +1,5 @@
 import { aLoad, aShardSpec } from '../../domain/test.factories.js';
-import { FakeClock, FakeShardRepository } from '../../../test/support/fakes.js';
+import { FakeClock, FakeShardRepository, registerReadyShard } from '../../../test/support/fakes.js';
 import { InMemoryChangeFeed } from '../change-feed/in-memory-change-feed.js';
 import type { ShardChange } from '../registry/shard-change.js';
 import { ShardRegistry } from '../registry/shard-registry.js';
@@ -84,27 +84,13 @@ describe('DetectFailuresUseCase', () => {
       return { clock, repository, registry, detect, probed };
     }
 
-    async function registerReady(
-      registry: ShardRegistry,
-      spec: ReturnType<typeof aShardSpec>,
-    ): Promise<void> {
-      await registry.execute(spec.shardId, (nowMs) => ({ kind: 'RegisterShard', spec, nowMs }));
-      await registry.execute(spec.shardId, (nowMs) => ({
-        kind: 'RecordHeartbeat',
-        shardId: spec.shardId,
-        load: aLoad(),
-        ready: true,
-        nowMs,
-      }));
-    }
-
     it('keeps a silent shard that answers as itself, and records its answer as its load', async () => {
       const slow = aShardSpec();
       const load = aLoad({ runningRequests: 7 });
       const { clock, registry, detect, probed, repository } = await setup({
         [slow.shardId]: { kind: 'serving', load },
       });
-      await registerReady(registry, slow);
+      await registerReadyShard(registry, slow);
       clock.advance(601);
       const result = await detect.execute();
       expect(probed).toEqual([slow.shardId]);
@@ -127,7 +113,7 @@ describe('DetectFailuresUseCase', () => {
       const { clock, registry, detect } = await setup({
         [dead.shardId]: { kind: 'not-serving', reason: 'connection refused' },
       });
-      await registerReady(registry, dead);
+      await registerReadyShard(registry, dead);
       clock.advance(601);
       const result = await detect.execute();
       expect(result.failed.map((shard) => shard.shardId)).toEqual([dead.shardId]);
@@ -138,7 +124,7 @@ describe('DetectFailuresUseCase', () => {
     it('probes only shards that missed their heartbeats', async () => {
       const beating = aShardSpec();
       const { clock, registry, detect, probed } = await setup({});
-      await registerReady(registry, beating);
+      await registerReadyShard(registry, beating);
       clock.advance(500);
       expect((await detect.execute()).failed).toEqual([]);
       expect(probed).toEqual([]);

@@ -1,5 +1,10 @@
 import { aLoad, aShardSpec } from '../../domain/test.factories.js';
-import { FakeClock, FakeShardRepository, take } from '../../../test/support/fakes.js';
+import {
+  FakeClock,
+  FakeShardRepository,
+  registerReadyShard,
+  take,
+} from '../../../test/support/fakes.js';
 import { InMemoryChangeFeed } from '../change-feed/in-memory-change-feed.js';
 import type { ShardChange } from './shard-change.js';
 import { ShardRegistry } from './shard-registry.js';
@@ -35,14 +40,7 @@ describe('ShardRegistry', () => {
     const { registry, repository } = setup();
     await registry.load();
     const spec = aShardSpec();
-    await registry.execute(spec.shardId, (nowMs) => ({ kind: 'RegisterShard', spec, nowMs }));
-    await registry.execute(spec.shardId, (nowMs) => ({
-      kind: 'RecordHeartbeat',
-      shardId: spec.shardId,
-      load: aLoad(),
-      ready: true,
-      nowMs,
-    }));
+    await registerReadyShard(registry, spec);
     await registry.execute(spec.shardId, (nowMs) => ({
       kind: 'RecordHeartbeat',
       shardId: spec.shardId,
