@@ -1,42 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { startHarness, type Harness } from './support/harness.js';
+import { harnessForSuite } from './support/harness.js';
 import { refusal, startedEvent, userEvent } from './support/requests.js';
 
 const TENANT = 'tenant-retry';
 
 describe('retrying an append whose answer was lost', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness();
-  });
-  afterAll(async () => {
-    await harness?.cleanup();
-  });
+  const harness = harnessForSuite();
 
   it('returns the original result for exactly the same append, even after the stream moved on', async () => {
     const conversationId = randomUUID();
     const first = [startedEvent(), userEvent('t1', 'hello')];
-    const created = await harness.client.appendEvents({
+    const created = await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId,
       expectedVersion: 0,
       events: first,
     });
     const second = [userEvent('t2', 'again')];
-    const appended = await harness.client.appendEvents({
+    const appended = await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId,
       expectedVersion: 2,
       events: second,
     });
-    const retried = await harness.client.appendEvents({
+    const retried = await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId,
       expectedVersion: 2,
       events: second,
     });
     expect(retried).toEqual({ ...appended, duplicate: true });
-    const retriedCreate = await harness.client.appendEvents({
+    const retriedCreate = await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId,
       expectedVersion: 0,
@@ -47,14 +41,14 @@ describe('retrying an append whose answer was lost', () => {
 
   it('refuses an event id already stored with other content, naming the id', async () => {
     const conversationId = randomUUID();
-    await harness.client.appendEvents({
+    await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId,
       expectedVersion: 0,
       events: [startedEvent()],
     });
     const original = userEvent('t1', 'hello');
-    await harness.client.appendEvents({
+    await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId,
       expectedVersion: 1,
@@ -62,7 +56,7 @@ describe('retrying an append whose answer was lost', () => {
     });
     const altered = { ...userEvent('t1', 'something else'), eventId: original.eventId };
     const error = await refusal(
-      harness.client.appendEvents({
+      harness().client.appendEvents({
         tenantId: TENANT,
         conversationId,
         expectedVersion: 1,
@@ -77,21 +71,21 @@ describe('retrying an append whose answer was lost', () => {
   it('refuses the same events resent at another expected version, naming the id', async () => {
     const conversationId = randomUUID();
     const created = [startedEvent()];
-    await harness.client.appendEvents({
+    await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId,
       expectedVersion: 0,
       events: created,
     });
     const turn = [userEvent('t1', 'hello')];
-    await harness.client.appendEvents({
+    await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId,
       expectedVersion: 1,
       events: turn,
     });
     const error = await refusal(
-      harness.client.appendEvents({
+      harness().client.appendEvents({
         tenantId: TENANT,
         conversationId,
         expectedVersion: 2,
@@ -105,14 +99,14 @@ describe('retrying an append whose answer was lost', () => {
   it('refuses an event id of another conversation without naming that conversation', async () => {
     const first = randomUUID();
     const started = startedEvent();
-    await harness.client.appendEvents({
+    await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId: first,
       expectedVersion: 0,
       events: [started],
     });
     const error = await refusal(
-      harness.client.appendEvents({
+      harness().client.appendEvents({
         tenantId: TENANT,
         conversationId: randomUUID(),
         expectedVersion: 0,

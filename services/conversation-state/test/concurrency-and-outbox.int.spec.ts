@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@spillway/testing';
-import { startHarness, type Harness } from './support/harness.js';
+import { harnessForSuite } from './support/harness.js';
 import { refusal, startedEvent, userEvent, userRequest } from './support/requests.js';
 
 const TENANT = 'tenant-race';
 
 describe('concurrent writers and the outbox', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness();
-  });
-  afterAll(async () => {
-    await harness?.cleanup();
-  });
+  const harness = harnessForSuite();
 
   async function newConversation(): Promise<string> {
     const conversationId = randomUUID();
-    await harness.client.appendEvents({
+    await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId,
       expectedVersion: 0,
@@ -26,7 +20,7 @@ describe('concurrent writers and the outbox', () => {
   }
 
   it('lets exactly one of two racing writers win, loses and duplicates nothing (stream and Kafka agree)', async () => {
-    const reader = await harness.consume();
+    const reader = await harness().consume();
     const conversations = await Promise.all(Array.from({ length: 4 }, () => newConversation()));
     const winners = new Map<string, string[]>();
     // 4 conversations x 15 rounds; in each round two writers append at the same expected version.
@@ -37,7 +31,7 @@ describe('concurrent writers and the outbox', () => {
           const contenders = ['a', 'b'].map((writer) => `${writer}-${round}`);
           const outcomes = await Promise.allSettled(
             contenders.map((turnId) =>
-              harness.client.appendEvents({
+              harness().client.appendEvents({
                 tenantId: TENANT,
                 conversationId,
                 expectedVersion,
@@ -59,7 +53,7 @@ describe('concurrent writers and the outbox', () => {
     }
 
     for (const conversationId of conversations) {
-      const { events, currentVersion } = await harness.client.readStream({
+      const { events, currentVersion } = await harness().client.readStream({
         tenantId: TENANT,
         conversationId,
         fromVersion: 1,
@@ -72,7 +66,7 @@ describe('concurrent writers and the outbox', () => {
       expect(events.slice(1).map((event) => event.type)).toEqual(
         Array(15).fill('UserMessageAppended'),
       );
-      const context = await harness.client.getConversation({ tenantId: TENANT, conversationId });
+      const context = await harness().client.getConversation({ tenantId: TENANT, conversationId });
       expect(context.conversation?.turns.map((turn) => turn.turnId)).toEqual(
         winners.get(conversationId),
       );
@@ -81,7 +75,7 @@ describe('concurrent writers and the outbox', () => {
     // Kafka: after de-duplication by ce_id, exactly the stream's events, in stream order per key.
     const streams = new Map<string, string[]>();
     for (const conversationId of conversations) {
-      const { events } = await harness.client.readStream({
+      const { events } = await harness().client.readStream({
         tenantId: TENANT,
         conversationId,
         fromVersion: 1,
@@ -116,7 +110,7 @@ describe('concurrent writers and the outbox', () => {
     const conversationId = await newConversation();
     const outcomes = await Promise.allSettled(
       ['x', 'y', 'z'].map((turnId) =>
-        harness.client.appendUserMessage(
+        harness().client.appendUserMessage(
           userRequest(TENANT, conversationId, `hi ${turnId}`, { turnId, expectedVersion: 1 }),
         ),
       ),
@@ -126,7 +120,7 @@ describe('concurrent writers and the outbox', () => {
       if (outcome.status === 'rejected')
         expect((outcome.reason as { code: string }).code).toBe('CONVERSATION.VERSION_CONFLICT');
     }
-    const { currentVersion } = await harness.client.readStream({
+    const { currentVersion } = await harness().client.readStream({
       tenantId: TENANT,
       conversationId,
       fromVersion: 1,
@@ -139,10 +133,10 @@ describe('concurrent writers and the outbox', () => {
     const conversationId = await newConversation();
     await Promise.all(
       Array.from({ length: 8 }, (_, index) =>
-        harness.client.appendUserMessage(userRequest(TENANT, conversationId, `turn ${index}`)),
+        harness().client.appendUserMessage(userRequest(TENANT, conversationId, `turn ${index}`)),
       ),
     );
-    const { events } = await harness.client.readStream({
+    const { events } = await harness().client.readStream({
       tenantId: TENANT,
       conversationId,
       fromVersion: 1,
@@ -153,14 +147,14 @@ describe('concurrent writers and the outbox', () => {
 
   it('refuses a stale expected version even when it once was right', async () => {
     const conversationId = await newConversation();
-    await harness.client.appendEvents({
+    await harness().client.appendEvents({
       tenantId: TENANT,
       conversationId,
       expectedVersion: 1,
       events: [userEvent('t1', 'one')],
     });
     const error = await refusal(
-      harness.client.appendEvents({
+      harness().client.appendEvents({
         tenantId: TENANT,
         conversationId,
         expectedVersion: 1,
@@ -172,12 +166,12 @@ describe('concurrent writers and the outbox', () => {
   });
 
   it('publishes every conversation in order under interleaved concurrent traffic', async () => {
-    const reader = await harness.consume();
+    const reader = await harness().consume();
     const conversations = await Promise.all(Array.from({ length: 6 }, () => newConversation()));
     for (let turn = 0; turn < 10; turn++) {
       await Promise.all(
         conversations.map((conversationId) =>
-          harness.client.appendUserMessage(userRequest(TENANT, conversationId, `turn ${turn}`)),
+          harness().client.appendUserMessage(userRequest(TENANT, conversationId, `turn ${turn}`)),
         ),
       );
     }
@@ -194,7 +188,7 @@ describe('concurrent writers and the outbox', () => {
         .map((delivery) => delivery.event.version);
       expect(versions).toEqual(Array.from({ length: 11 }, (_, index) => index + 1));
     }
-    const rows = await harness.database.pool.query<{ unpublished: string }>(
+    const rows = await harness().database.pool.query<{ unpublished: string }>(
       'SELECT count(*) AS unpublished FROM outbox WHERE published_at IS NULL',
     );
     expect(rows.rows[0]?.unpublished).toBe('0');

@@ -3,7 +3,7 @@ import { common, conversation } from '@spillway/contracts';
 import { createGrpcClient } from '@spillway/grpc';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { countTokens } from '../src/adapters/tokens/simulator-token-estimator.js';
-import { startHarness, type Harness } from './support/harness.js';
+import { harnessForSuite } from './support/harness.js';
 import {
   completeRequest,
   refusal,
@@ -18,19 +18,13 @@ const TENANT = 'tenant-a';
 const OTHER = 'tenant-b';
 
 describe('ConversationStore over gRPC', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness();
-  });
-  afterAll(async () => {
-    await harness?.cleanup();
-  });
+  const harness = harnessForSuite();
 
   async function started(
     tenantId = TENANT,
     systemPrompt = 'You are a helpful assistant.',
   ): Promise<string> {
-    const response = await harness.client.startConversation(
+    const response = await harness().client.startConversation(
       startRequest(tenantId, { systemPrompt }),
     );
     return response.conversationId;
@@ -38,21 +32,21 @@ describe('ConversationStore over gRPC', () => {
 
   describe('a turn', () => {
     it('starts, appends a user turn, completes it, and serves the context', async () => {
-      const start = await harness.client.startConversation(
+      const start = await harness().client.startConversation(
         startRequest(TENANT, { conversationId: '', labels: { app: 'chat' } }),
       );
       expect(start.conversationId).toMatch(/^[0-9a-f-]{36}$/);
       expect(start.result).toMatchObject({ version: 1, duplicate: false });
       const { conversationId } = start;
-      const turn = await harness.client.appendUserMessage(
+      const turn = await harness().client.appendUserMessage(
         userRequest(TENANT, conversationId, 'What is 2+2?'),
       );
       expect(turn.result).toMatchObject({ version: 2, duplicate: false });
-      const done = await harness.client.completeAssistantMessage(
+      const done = await harness().client.completeAssistantMessage(
         completeRequest(TENANT, conversationId, turn.turnId, 'Four.'),
       );
       expect(done.result?.version).toBe(3);
-      await harness.client.pinConversation({
+      await harness().client.pinConversation({
         tenantId: TENANT,
         conversationId,
         shardId: 'shard-1',
@@ -60,7 +54,7 @@ describe('ConversationStore over gRPC', () => {
         metadata: undefined,
       });
 
-      const context = await harness.client.getContext({
+      const context = await harness().client.getContext({
         tenantId: TENANT,
         conversationId,
         tokenBudget: 4_096,
@@ -78,7 +72,7 @@ describe('ConversationStore over gRPC', () => {
         pendingTurnId: '',
         droppedMessages: 0,
       });
-      const view = await harness.client.getConversation({ tenantId: TENANT, conversationId });
+      const view = await harness().client.getConversation({ tenantId: TENANT, conversationId });
       expect(view.conversation?.labels).toEqual({ app: 'chat' });
       expect(view.conversation?.turns).toEqual([
         {
@@ -96,40 +90,40 @@ describe('ConversationStore over gRPC', () => {
 
     it('refuses a second completion of one turn, and any message after close', async () => {
       const conversationId = await started();
-      const turn = await harness.client.appendUserMessage(
+      const turn = await harness().client.appendUserMessage(
         userRequest(TENANT, conversationId, 'hello'),
       );
-      await harness.client.completeAssistantMessage(
+      await harness().client.completeAssistantMessage(
         completeRequest(TENANT, conversationId, turn.turnId, 'hi'),
       );
       const again = await refusal(
-        harness.client.completeAssistantMessage(
+        harness().client.completeAssistantMessage(
           completeRequest(TENANT, conversationId, turn.turnId, 'hi again'),
         ),
       );
       expect(again.code).toBe('TURN.ALREADY_COMPLETED');
       expect(again.details.grpcStatus).toBe('FAILED_PRECONDITION');
       // The identical completion is a retry, not a second completion.
-      const retry = await harness.client.completeAssistantMessage(
+      const retry = await harness().client.completeAssistantMessage(
         completeRequest(TENANT, conversationId, turn.turnId, 'hi'),
       );
       expect(retry.result).toMatchObject({ version: 3, duplicate: true });
 
-      await harness.client.closeConversation({
+      await harness().client.closeConversation({
         tenantId: TENANT,
         conversationId,
         reason: 'done',
         metadata: undefined,
       });
       const closed = await refusal(
-        harness.client.appendUserMessage(userRequest(TENANT, conversationId, 'anyone?')),
+        harness().client.appendUserMessage(userRequest(TENANT, conversationId, 'anyone?')),
       );
       expect(closed.code).toBe('CONVERSATION.CLOSED');
     });
 
     it('moves a conversation between shards once per migration id', async () => {
       const conversationId = await started();
-      await harness.client.pinConversation({
+      await harness().client.pinConversation({
         tenantId: TENANT,
         conversationId,
         shardId: 'shard-1',
@@ -144,19 +138,25 @@ describe('ConversationStore over gRPC', () => {
         reason: 'shard-failed',
         metadata: undefined,
       };
-      await harness.client.startMigration(migration);
-      const first = await harness.client.completeMigration({ ...migration, toShardId: 'shard-2' });
-      const second = await harness.client.completeMigration({ ...migration, toShardId: 'shard-2' });
+      await harness().client.startMigration(migration);
+      const first = await harness().client.completeMigration({
+        ...migration,
+        toShardId: 'shard-2',
+      });
+      const second = await harness().client.completeMigration({
+        ...migration,
+        toShardId: 'shard-2',
+      });
       expect(first.result?.duplicate).toBe(false);
       expect(second.result).toEqual({ ...first.result, duplicate: true });
-      const { events } = await harness.client.readStream({
+      const { events } = await harness().client.readStream({
         tenantId: TENANT,
         conversationId,
         fromVersion: 1,
         maxCount: 0,
       });
       expect(events.filter((event) => event.type === 'ConversationMigrated')).toHaveLength(1);
-      const context = await harness.client.getContext({
+      const context = await harness().client.getContext({
         tenantId: TENANT,
         conversationId,
         tokenBudget: 100,
@@ -171,15 +171,15 @@ describe('ConversationStore over gRPC', () => {
       const request = userRequest(TENANT, conversationId, 'book a table', {
         idempotencyKey: 'req-42',
       });
-      const first = await harness.client.appendUserMessage(request);
+      const first = await harness().client.appendUserMessage(request);
       const retries = await Promise.all(
-        [1, 2, 3].map(() => harness.client.appendUserMessage({ ...request, turnId: '' })),
+        [1, 2, 3].map(() => harness().client.appendUserMessage({ ...request, turnId: '' })),
       );
       for (const retry of retries) {
         expect(retry.turnId).toBe(first.turnId);
         expect(retry.result).toEqual({ ...first.result, duplicate: true });
       }
-      const { events } = await harness.client.readStream({
+      const { events } = await harness().client.readStream({
         tenantId: TENANT,
         conversationId,
         fromVersion: 1,
@@ -196,12 +196,12 @@ describe('ConversationStore over gRPC', () => {
       const request = userRequest(TENANT, conversationId, 'what time is it?', {
         idempotencyKey: 'req-7',
       });
-      const first = await harness.client.appendUserMessage(request);
+      const first = await harness().client.appendUserMessage(request);
       expect(first.turn?.status).toBe(conversation.TurnStatus.TURN_STATUS_PENDING);
-      await harness.client.completeAssistantMessage(
+      await harness().client.completeAssistantMessage(
         completeRequest(TENANT, conversationId, first.turnId, 'Noon.'),
       );
-      const retry = await harness.client.appendUserMessage(request);
+      const retry = await harness().client.appendUserMessage(request);
       expect(retry.result?.duplicate).toBe(true);
       expect(retry.turn).toMatchObject({
         turnId: first.turnId,
@@ -213,7 +213,7 @@ describe('ConversationStore over gRPC', () => {
 
     it('returns the original raw append for a retry with the same metadata key', async () => {
       const conversationId = randomUUID();
-      await harness.client.appendEvents({
+      await harness().client.appendEvents({
         tenantId: TENANT,
         conversationId,
         expectedVersion: 0,
@@ -226,8 +226,8 @@ describe('ConversationStore over gRPC', () => {
         events: [userEvent('t1', 'hi', 'raw-1')],
       };
       append.events[0]!.metadata!.idempotencyKey = 'raw-1';
-      const first = await harness.client.appendEvents(append);
-      const retry = await harness.client.appendEvents(append);
+      const first = await harness().client.appendEvents(append);
+      const retry = await harness().client.appendEvents(append);
       expect(retry).toEqual({ ...first, duplicate: true });
     });
   });
@@ -237,22 +237,22 @@ describe('ConversationStore over gRPC', () => {
       const conversationId = await started(TENANT);
       const missing = randomUUID();
       const calls = (id: string) => [
-        harness.client.readStream({
+        harness().client.readStream({
           tenantId: OTHER,
           conversationId: id,
           fromVersion: 1,
           maxCount: 0,
         }),
-        harness.client.getContext({ tenantId: OTHER, conversationId: id, tokenBudget: 100 }),
-        harness.client.getConversation({ tenantId: OTHER, conversationId: id }),
-        harness.client.appendUserMessage(userRequest(OTHER, id, 'let me in')),
-        harness.client.appendEvents({
+        harness().client.getContext({ tenantId: OTHER, conversationId: id, tokenBudget: 100 }),
+        harness().client.getConversation({ tenantId: OTHER, conversationId: id }),
+        harness().client.appendUserMessage(userRequest(OTHER, id, 'let me in')),
+        harness().client.appendEvents({
           tenantId: OTHER,
           conversationId: id,
           expectedVersion: 1,
           events: [userEvent('t1', 'x')],
         }),
-        harness.client.closeConversation({
+        harness().client.closeConversation({
           tenantId: OTHER,
           conversationId: id,
           reason: '',
@@ -269,7 +269,7 @@ describe('ConversationStore over gRPC', () => {
         );
         expect(error.details).toEqual(absent[index]!.details);
       });
-      const { currentVersion } = await harness.client.readStream({
+      const { currentVersion } = await harness().client.readStream({
         tenantId: TENANT,
         conversationId,
         fromVersion: 1,
@@ -282,12 +282,12 @@ describe('ConversationStore over gRPC', () => {
       const tenant = `tenant-list-${randomUUID()}`;
       const mine = (await Promise.all(Array.from({ length: 5 }, () => started(tenant)))).sort();
       await started(`${tenant}-other`);
-      const first = await harness.client.listConversations({
+      const first = await harness().client.listConversations({
         tenantId: tenant,
         pageSize: 3,
         pageToken: '',
       });
-      const second = await harness.client.listConversations({
+      const second = await harness().client.listConversations({
         tenantId: tenant,
         pageSize: 3,
         pageToken: first.nextPageToken,
@@ -308,10 +308,10 @@ describe('ConversationStore over gRPC', () => {
     it('keeps the system prompt, drops the oldest turns first and records the cut', async () => {
       const conversationId = await started(TENANT, 'You are terse.');
       for (let index = 1; index <= 20; index++) {
-        const turn = await harness.client.appendUserMessage(
+        const turn = await harness().client.appendUserMessage(
           userRequest(TENANT, conversationId, `Question ${index}: tell me about topic ${index}.`),
         );
-        await harness.client.completeAssistantMessage(
+        await harness().client.completeAssistantMessage(
           completeRequest(
             TENANT,
             conversationId,
@@ -320,8 +320,10 @@ describe('ConversationStore over gRPC', () => {
           ),
         );
       }
-      await harness.client.appendUserMessage(userRequest(TENANT, conversationId, 'Last question?'));
-      const full = await harness.client.getContext({
+      await harness().client.appendUserMessage(
+        userRequest(TENANT, conversationId, 'Last question?'),
+      );
+      const full = await harness().client.getContext({
         tenantId: TENANT,
         conversationId,
         tokenBudget: 100_000,
@@ -329,7 +331,7 @@ describe('ConversationStore over gRPC', () => {
       expect(full.messages).toHaveLength(42);
 
       const budget = 120;
-      const cut = await harness.client.getContext({
+      const cut = await harness().client.getContext({
         tenantId: TENANT,
         conversationId,
         tokenBudget: budget,
@@ -351,7 +353,11 @@ describe('ConversationStore over gRPC', () => {
       expect(cut.estimatedTokens).toBe(gpuSimCount);
       // Deterministic.
       expect(
-        await harness.client.getContext({ tenantId: TENANT, conversationId, tokenBudget: budget }),
+        await harness().client.getContext({
+          tenantId: TENANT,
+          conversationId,
+          tokenBudget: budget,
+        }),
       ).toEqual(cut);
     });
   });
@@ -359,17 +365,17 @@ describe('ConversationStore over gRPC', () => {
   describe('append with the context', () => {
     it('answers an appended message with the context GetContext would give right after it', async () => {
       const conversationId = await started(TENANT, 'You are terse.');
-      const first = await harness.client.appendUserMessage(
+      const first = await harness().client.appendUserMessage(
         userRequest(TENANT, conversationId, 'Question one?'),
       );
       expect(first.context).toBeUndefined();
-      await harness.client.completeAssistantMessage(
+      await harness().client.completeAssistantMessage(
         completeRequest(TENANT, conversationId, first.turnId, 'Answer one.'),
       );
-      const second = await harness.client.appendUserMessage(
+      const second = await harness().client.appendUserMessage(
         userRequest(TENANT, conversationId, 'Question two?', { contextTokenBudget: 4_096 }),
       );
-      const read = await harness.client.getContext({
+      const read = await harness().client.getContext({
         tenantId: TENANT,
         conversationId,
         tokenBudget: 4_096,
@@ -387,13 +393,13 @@ describe('ConversationStore over gRPC', () => {
     it('refuses an absurd budget before appending anything', async () => {
       const conversationId = await started();
       const error = await refusal(
-        harness.client.appendUserMessage(
+        harness().client.appendUserMessage(
           userRequest(TENANT, conversationId, 'hello', { contextTokenBudget: 4_000_000_000 }),
         ),
       );
       expect(error.code).toBe('REQUEST.INVALID');
       expect(error.details.field).toBe('context_token_budget');
-      const context = await harness.client.getContext({
+      const context = await harness().client.getContext({
         tenantId: TENANT,
         conversationId,
         tokenBudget: 4_096,
@@ -414,11 +420,11 @@ describe('ConversationStore over gRPC', () => {
 
     it('rejects empty ids', async () => {
       await expectInvalid(
-        harness.client.getContext({ tenantId: '', conversationId: 'c', tokenBudget: 10 }),
+        harness().client.getContext({ tenantId: '', conversationId: 'c', tokenBudget: 10 }),
         'tenant_id',
       );
       await expectInvalid(
-        harness.client.readStream({
+        harness().client.readStream({
           tenantId: TENANT,
           conversationId: ' ',
           fromVersion: 0,
@@ -427,15 +433,15 @@ describe('ConversationStore over gRPC', () => {
         'conversation_id',
       );
       await expectInvalid(
-        harness.client.appendUserMessage(userRequest(TENANT, '', 'x')),
+        harness().client.appendUserMessage(userRequest(TENANT, '', 'x')),
         'conversation_id',
       );
       await expectInvalid(
-        harness.client.startConversation(startRequest(TENANT, { model: '' })),
+        harness().client.startConversation(startRequest(TENANT, { model: '' })),
         'model',
       );
       await expectInvalid(
-        harness.client.completeAssistantMessage(completeRequest(TENANT, 'c', '', 'x')),
+        harness().client.completeAssistantMessage(completeRequest(TENANT, 'c', '', 'x')),
         'turn_id',
       );
     });
@@ -443,14 +449,14 @@ describe('ConversationStore over gRPC', () => {
     it('rejects empty or blank messages', async () => {
       const conversationId = await started();
       await expectInvalid(
-        harness.client.appendUserMessage({
+        harness().client.appendUserMessage({
           ...userRequest(TENANT, conversationId, 'x'),
           messages: [],
         }),
         'messages',
       );
       await expectInvalid(
-        harness.client.appendUserMessage(userRequest(TENANT, conversationId, '')),
+        harness().client.appendUserMessage(userRequest(TENANT, conversationId, '')),
         'messages[0].content',
       );
     });
@@ -459,7 +465,7 @@ describe('ConversationStore over gRPC', () => {
       const conversationId = randomUUID();
       const unknown = { ...startedEvent(), type: 'ConversationExploded' };
       await expectInvalid(
-        harness.client.appendEvents({
+        harness().client.appendEvents({
           tenantId: TENANT,
           conversationId,
           expectedVersion: 0,
@@ -469,7 +475,7 @@ describe('ConversationStore over gRPC', () => {
       );
       const mismatched = { ...startedEvent(), type: 'ConversationClosed' };
       await expectInvalid(
-        harness.client.appendEvents({
+        harness().client.appendEvents({
           tenantId: TENANT,
           conversationId,
           expectedVersion: 0,
@@ -479,7 +485,7 @@ describe('ConversationStore over gRPC', () => {
       );
       const garbage = { ...startedEvent(), payload: Buffer.from([0xff, 0xff, 0xff]) };
       await expectInvalid(
-        harness.client.appendEvents({
+        harness().client.appendEvents({
           tenantId: TENANT,
           conversationId,
           expectedVersion: 0,
@@ -488,7 +494,7 @@ describe('ConversationStore over gRPC', () => {
         'events[0].payload',
       );
       await expectInvalid(
-        harness.client.appendEvents({
+        harness().client.appendEvents({
           tenantId: TENANT,
           conversationId,
           expectedVersion: 0,
@@ -498,7 +504,7 @@ describe('ConversationStore over gRPC', () => {
       );
       const badId = { ...startedEvent(), eventId: 'not-a-uuid' };
       await expectInvalid(
-        harness.client.appendEvents({
+        harness().client.appendEvents({
           tenantId: TENANT,
           conversationId,
           expectedVersion: 0,
@@ -511,7 +517,7 @@ describe('ConversationStore over gRPC', () => {
     it('rejects raw events that break the conversation rules, like a message before the start', async () => {
       const conversationId = randomUUID();
       const error = await refusal(
-        harness.client.appendEvents({
+        harness().client.appendEvents({
           tenantId: TENANT,
           conversationId,
           expectedVersion: 0,
@@ -520,14 +526,14 @@ describe('ConversationStore over gRPC', () => {
       );
       expect(error.code).toBe('CONVERSATION.NOT_FOUND');
       const closed = storedEvent('ConversationClosed', { $case: 'closed', value: { reason: 'x' } });
-      await harness.client.appendEvents({
+      await harness().client.appendEvents({
         tenantId: TENANT,
         conversationId,
         expectedVersion: 0,
         events: [startedEvent(), closed],
       });
       const afterClose = await refusal(
-        harness.client.appendEvents({
+        harness().client.appendEvents({
           tenantId: TENANT,
           conversationId,
           expectedVersion: 2,
@@ -540,7 +546,7 @@ describe('ConversationStore over gRPC', () => {
     it('rejects a zero budget and a negative one (sent as a signed varint, as a careless client would)', async () => {
       const conversationId = await started();
       await expectInvalid(
-        harness.client.getContext({ tenantId: TENANT, conversationId, tokenBudget: 0 }),
+        harness().client.getContext({ tenantId: TENANT, conversationId, tokenBudget: 0 }),
         'token_budget',
       );
       // The generated client refuses to encode -1 as uint32; a client in another language may send it
@@ -564,9 +570,13 @@ describe('ConversationStore over gRPC', () => {
           },
         },
       } as const;
-      const signedClient = createGrpcClient(signedDefinition, `127.0.0.1:${harness.service.port}`, {
-        defaultDeadlineMs: 5_000,
-      });
+      const signedClient = createGrpcClient(
+        signedDefinition,
+        `127.0.0.1:${harness().service.port}`,
+        {
+          defaultDeadlineMs: 5_000,
+        },
+      );
       try {
         await expectInvalid(
           signedClient.getContext({ tenantId: TENANT, conversationId, tokenBudget: -1 }),
@@ -579,11 +589,11 @@ describe('ConversationStore over gRPC', () => {
 
     it('rejects a page token it did not issue and an oversized page', async () => {
       await expectInvalid(
-        harness.client.listConversations({ tenantId: TENANT, pageSize: 10, pageToken: 'bogus' }),
+        harness().client.listConversations({ tenantId: TENANT, pageSize: 10, pageToken: 'bogus' }),
         'page_token',
       );
       await expectInvalid(
-        harness.client.listConversations({ tenantId: TENANT, pageSize: 10_000, pageToken: '' }),
+        harness().client.listConversations({ tenantId: TENANT, pageSize: 10_000, pageToken: '' }),
         'page_size',
       );
     });

@@ -1,26 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { events } from '@spillway/contracts';
-import { startHarness, type Harness } from './support/harness.js';
+import { harnessForSuite } from './support/harness.js';
 import { completeRequest, startRequest, userMessage, userRequest } from './support/requests.js';
 
 const TENANT = 'tenant-snap';
 
 describe('snapshots and upcasting on the read path', () => {
-  let harness: Harness;
-  beforeAll(async () => {
-    harness = await startHarness({ SNAPSHOT_EVERY: '5' });
-  });
-  afterAll(async () => {
-    await harness?.cleanup();
-  });
+  const harness = harnessForSuite({ SNAPSHOT_EVERY: '5' });
 
   async function conversationWithTurns(turns: number): Promise<string> {
-    const { conversationId } = await harness.client.startConversation(startRequest(TENANT));
+    const { conversationId } = await harness().client.startConversation(startRequest(TENANT));
     for (let index = 1; index <= turns; index++) {
-      const turn = await harness.client.appendUserMessage(
+      const turn = await harness().client.appendUserMessage(
         userRequest(TENANT, conversationId, `question ${index}`),
       );
-      await harness.client.completeAssistantMessage(
+      await harness().client.completeAssistantMessage(
         completeRequest(TENANT, conversationId, turn.turnId, `answer ${index}`),
       );
     }
@@ -45,7 +39,7 @@ describe('snapshots and upcasting on the read path', () => {
         value: { turnId: '', messages: [userMessage(content)], idempotencyKey: '' },
       },
     }).finish();
-    await harness.database.pool.query(
+    await harness().database.pool.query(
       `INSERT INTO events (event_id, stream_id, version, type, schema_version, payload, metadata, idempotency_key, occurred_at)
        VALUES ($1, $2, $3, 'UserMessageAppended', 1, $4, $5, $6, now())`,
       [
@@ -57,7 +51,7 @@ describe('snapshots and upcasting on the read path', () => {
         idempotencyKey,
       ],
     );
-    await harness.database.pool.query('UPDATE streams SET version = $2 WHERE id = $1', [
+    await harness().database.pool.query('UPDATE streams SET version = $2 WHERE id = $1', [
       conversationId,
       version,
     ]);
@@ -66,20 +60,20 @@ describe('snapshots and upcasting on the read path', () => {
 
   it('snapshots every N events and rebuilds state from the snapshot plus the events after it', async () => {
     const conversationId = await conversationWithTurns(6); // versions 1..13
-    const snapshot = await harness.database.pool.query<{ version: number }>(
+    const snapshot = await harness().database.pool.query<{ version: number }>(
       'SELECT version FROM snapshots WHERE stream_id = $1',
       [conversationId],
     );
     expect(snapshot.rows[0]?.version).toBe(10);
 
     // Mark the snapshot, so the answer shows it was read instead of a replay from version 1.
-    await harness.database.pool.query(
+    await harness().database.pool.query(
       `UPDATE snapshots SET state = jsonb_set(state, '{model}', '"model-from-snapshot"') WHERE stream_id = $1`,
       [conversationId],
     );
     // A new event moves the stream version, so the in-memory state is stale and must be rebuilt.
     await appendV1UserMessage(conversationId, 14, 'an old question', 'legacy-key');
-    const context = await harness.client.getContext({
+    const context = await harness().client.getContext({
       tenantId: TENANT,
       conversationId,
       tokenBudget: 10_000,
@@ -100,7 +94,7 @@ describe('snapshots and upcasting on the read path', () => {
     const conversationId = await conversationWithTurns(1); // versions 1..3
     const eventId = await appendV1UserMessage(conversationId, 4, 'from an old writer', 'legacy-42');
 
-    const { events: stored } = await harness.client.readStream({
+    const { events: stored } = await harness().client.readStream({
       tenantId: TENANT,
       conversationId,
       fromVersion: 4,
@@ -124,12 +118,12 @@ describe('snapshots and upcasting on the read path', () => {
     });
 
     // The decider's idempotency sees the upcast key: a retry of that old turn returns it.
-    const retry = await harness.client.appendUserMessage(
+    const retry = await harness().client.appendUserMessage(
       userRequest(TENANT, conversationId, 'from an old writer', { idempotencyKey: 'legacy-42' }),
     );
     expect(retry).toMatchObject({ turnId: eventId, result: { version: 4, duplicate: true } });
     // And the turn can be answered like any other.
-    const answered = await harness.client.completeAssistantMessage(
+    const answered = await harness().client.completeAssistantMessage(
       completeRequest(TENANT, conversationId, eventId, 'a new answer'),
     );
     expect(answered.result?.version).toBe(5);

@@ -99,3 +99,21 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
   };
 }
+
+/**
+ * A harness for one suite: started before its first test, cleaned up after its last. Read it with
+ * the returned function inside tests and hooks.
+ */
+export function harnessForSuite(env: Record<string, string> = {}): () => Harness {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness(env);
+  });
+  afterAll(async () => {
+    await harness?.cleanup();
+  });
+  return () => {
+    if (harness === undefined) throw new Error('the suite harness is not started yet');
+    return harness;
+  };
+}
