@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { harnessForSuite } from './support/harness.js';
-import { refusal, startedEvent, userEvent } from './support/requests.js';
+import { refusal, startedEvent, userEvent, startedStream } from './support/requests.js';
 
 const TENANT = 'tenant-retry';
 
@@ -40,13 +40,7 @@ describe('retrying an append whose answer was lost', () => {
   });
 
   it('refuses an event id already stored with other content, naming the id', async () => {
-    const conversationId = randomUUID();
-    await harness().client.appendEvents({
-      tenantId: TENANT,
-      conversationId,
-      expectedVersion: 0,
-      events: [startedEvent()],
-    });
+    const conversationId = await startedStream(harness().client, TENANT);
     const original = userEvent('t1', 'hello');
     await harness().client.appendEvents({
       tenantId: TENANT,

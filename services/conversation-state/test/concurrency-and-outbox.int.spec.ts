@@ -1,23 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { waitFor } from '@spillway/testing';
 import { harnessForSuite } from './support/harness.js';
-import { refusal, startedEvent, userEvent, userRequest } from './support/requests.js';
+import { refusal, startedStream, userEvent, userRequest } from './support/requests.js';
 
 const TENANT = 'tenant-race';
 
 describe('concurrent writers and the outbox', () => {
   const harness = harnessForSuite();
 
-  async function newConversation(): Promise<string> {
-    const conversationId = randomUUID();
-    await harness().client.appendEvents({
-      tenantId: TENANT,
-      conversationId,
-      expectedVersion: 0,
-      events: [startedEvent()],
-    });
-    return conversationId;
-  }
+  const newConversation = (): Promise<string> => startedStream(harness().client, TENANT);
 
   it('lets exactly one of two racing writers win, loses and duplicates nothing (stream and Kafka agree)', async () => {
     const reader = await harness().consume();

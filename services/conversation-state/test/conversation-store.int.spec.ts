@@ -12,6 +12,7 @@ import {
   storedEvent,
   userEvent,
   userRequest,
+  startedStream,
 } from './support/requests.js';
 
 const TENANT = 'tenant-a';
@@ -212,13 +213,7 @@ describe('ConversationStore over gRPC', () => {
     });
 
     it('returns the original raw append for a retry with the same metadata key', async () => {
-      const conversationId = randomUUID();
-      await harness().client.appendEvents({
-        tenantId: TENANT,
-        conversationId,
-        expectedVersion: 0,
-        events: [startedEvent()],
-      });
+      const conversationId = await startedStream(harness().client, TENANT);
       const append = {
         tenantId: TENANT,
         conversationId,

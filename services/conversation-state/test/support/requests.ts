@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { common, type conversation, events } from '@spillway/contracts';
 import { DomainError } from '@spillway/errors';
+import type { ConversationStoreClient } from './harness.js';
 
 // Factories for complete requests (the generated codecs take whole messages, no partials).
 
@@ -119,4 +120,19 @@ export async function refusal(call: Promise<unknown>): Promise<DomainError> {
     throw error;
   }
   throw new Error('expected the call to be refused');
+}
+
+/** A new stream of `tenantId` holding only ConversationStarted (raw append); its id. */
+export async function startedStream(
+  client: ConversationStoreClient,
+  tenantId: string,
+): Promise<string> {
+  const conversationId = randomUUID();
+  await client.appendEvents({
+    tenantId,
+    conversationId,
+    expectedVersion: 0,
+    events: [startedEvent()],
+  });
+  return conversationId;
 }
