@@ -42,11 +42,27 @@ export interface DeliveredEvent<T> {
   readonly metadata: EventMetadata;
 }
 
+/** What a handler can ask of the subscriber while it works on one event. */
+export interface HandlerContext {
+  /**
+   * Tells the group this member is still alive. A handler that can work longer than the session
+   * timeout (`ConsumerTuning.sessionTimeoutMs`) calls it as it goes; otherwise the group gives the
+   * partition to another member and the event is delivered again. Cheap to call often: at most
+   * one heartbeat per heartbeat interval reaches the broker, and concurrent calls share it.
+   * Rejects once the group is rebalancing or has dropped this member: let the rejection end the
+   * handler, and the event goes to whichever member owns the partition next.
+   */
+  heartbeat(): Promise<void>;
+}
+
 /**
  * Handles one event. The record is acknowledged only after the returned promise resolves; a
  * rejection redelivers it (at-least-once), so handlers must be idempotent or rely on dedup.
  */
-export type EventHandler<T> = (delivery: DeliveredEvent<T>) => Promise<void>;
+export type EventHandler<T> = (
+  delivery: DeliveredEvent<T>,
+  context: HandlerContext,
+) => Promise<void>;
 
 /** Why a record was acknowledged without reaching its handler. */
 export type SkipReason = 'missing-attributes' | 'type-mismatch' | 'undecodable';

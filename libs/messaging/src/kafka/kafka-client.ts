@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel, type LogEntry, type RetryOptions } from 'kafkajs';
 import { brokersUnreachable, withDeadline } from '../failures.js';
 import type { MessagingLogger } from '../logger.js';
+import { installRequestQueueTimerFix } from './request-queue-timer.js';
 
 export interface KafkaClientSettings {
   readonly brokers: readonly string[];
@@ -11,6 +12,7 @@ export interface KafkaClientSettings {
 }
 
 export function createKafkaClient(settings: KafkaClientSettings): Kafka {
+  installRequestQueueTimerFix();
   return new Kafka({
     brokers: [...settings.brokers],
     clientId: settings.clientId,

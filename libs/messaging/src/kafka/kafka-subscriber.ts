@@ -8,6 +8,7 @@ import { DeadlineExceeded, withDeadline } from '../failures.js';
 import type {
   EventHandler,
   EventMetadata,
+  HandlerContext,
   EventSubscriber,
   ProcessedEventStore,
   SkipReason,
@@ -22,7 +23,7 @@ import { headersToStrings } from './headers.js';
 interface Route {
   readonly type: string;
   /** Decodes the record value (throws on bad bytes) and returns the handler call. */
-  prepare(value: Uint8Array, metadata: EventMetadata): () => Promise<void>;
+  prepare(value: Uint8Array, metadata: EventMetadata, context: HandlerContext): () => Promise<void>;
 }
 
 interface Instruments {
@@ -83,9 +84,9 @@ export class KafkaEventSubscriber implements EventSubscriber {
       throw new Error(`${topic.name} already has a handler in ${this.options.groupId}`);
     this.routes.set(topic.name, {
       type: topic.codec.type,
-      prepare: (value, metadata) => {
+      prepare: (value, metadata, context) => {
         const event = topic.codec.decode(value);
-        return () => handler({ event, metadata });
+        return () => handler({ event, metadata }, context);
       },
     });
     return this;
@@ -139,7 +140,8 @@ export class KafkaEventSubscriber implements EventSubscriber {
     return { delivered: this.delivered, duplicates: this.duplicates, skipped: { ...this.skipped } };
   }
 
-  private async handle({ topic, partition, message }: EachMessagePayload): Promise<void> {
+  private async handle(payload: EachMessagePayload): Promise<void> {
+    const { topic, partition, message } = payload;
     const route = this.routes.get(topic);
     if (!route) return;
     const key = message.key?.toString('utf8') ?? '';
@@ -170,7 +172,9 @@ export class KafkaEventSubscriber implements EventSubscriber {
     let run: () => Promise<void>;
     try {
       if (message.value === null) throw new Error('record has no value');
-      run = route.prepare(message.value, metadata);
+      // kafkajs's heartbeat skips the request when the last one is under heartbeatInterval old,
+      // shares one in flight, and throws on a rebalance after committing the offsets resolved so far.
+      run = route.prepare(message.value, metadata, { heartbeat: () => payload.heartbeat() });
     } catch (error) {
       return this.skip(
         'undecodable',

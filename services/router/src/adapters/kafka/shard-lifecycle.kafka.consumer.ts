@@ -1,5 +1,11 @@
 import type { events } from '@spillway/contracts';
-import type { DeliveredEvent, EventSubscriber, Messaging, Topic } from '@spillway/messaging';
+import type {
+  DeliveredEvent,
+  EventSubscriber,
+  HandlerContext,
+  Messaging,
+  Topic,
+} from '@spillway/messaging';
 import type { LogPort } from '../../application/index.js';
 import type {
   MigrateConversations,
@@ -22,8 +28,9 @@ export type ShardRegistrationLookup = (shardId: string) => Promise<number | unde
  * Feeds ShardFailed and ShardDraining to the migration saga. The handler resolves only when the
  * shard's conversations are all moved, so the offset is committed only then: a router killed
  * mid-migration leaves the event uncommitted and the group delivers it again, to this replica
- * after a restart or to another one, and the idempotent saga finishes the job. Other lifecycle
- * events are acknowledged and ignored.
+ * after a restart or to another one, and the idempotent saga finishes the job. The saga heartbeats
+ * the group between conversations, so a pass longer than the session timeout keeps its event.
+ * Other lifecycle events are acknowledged and ignored.
  */
 export class ShardLifecycleKafkaConsumer {
   private subscriber: EventSubscriber | undefined;
@@ -43,7 +50,7 @@ export class ShardLifecycleKafkaConsumer {
     // a shard already emptied lists no conversations.
     this.subscriber = this.messaging
       .createSubscriber({ groupId: this.options.groupId, fromBeginning: true })
-      .subscribe(this.options.topic, (delivery) => this.handle(delivery));
+      .subscribe(this.options.topic, (delivery, context) => this.handle(delivery, context));
     await this.subscriber.start();
   }
 
@@ -51,16 +58,17 @@ export class ShardLifecycleKafkaConsumer {
     await this.subscriber?.stop();
   }
 
-  readonly handle = async ({
-    event,
-    metadata,
-  }: DeliveredEvent<events.ShardLifecycleEvent>): Promise<void> => {
+  readonly handle = async (
+    { event, metadata }: DeliveredEvent<events.ShardLifecycleEvent>,
+    context: HandlerContext,
+  ): Promise<void> => {
     const reason = migrationReason(event);
     if (reason === undefined) return;
     if (reason === 'shard-failed' && (await this.cameBackSince(event))) return;
     const cause = { reason, causeId: metadata.id, traceHeaders: metadata.headers };
+    const heartbeat = (): Promise<void> => context.heartbeat();
     for (let pass = 1; pass <= this.options.passes; pass++) {
-      const summary = await this.saga.migrateShard(event.shardId, cause);
+      const summary = await this.saga.migrateShard(event.shardId, cause, heartbeat);
       if (summary.remaining === 0) return;
       this.log.warn('conversations left on the shard after a migration pass', {
         shardId: event.shardId,

@@ -10,7 +10,10 @@ import {
 } from '../../domain/index.js';
 import type { CompareAndSetAssignment, CompareAndSetOutcome } from '../assignment-registry.port.js';
 import { SILENT_LOG } from '../log.port.js';
-import { MigrateConversations } from './migrate-conversations.use-case.js';
+import {
+  MigrateConversations,
+  type MigrateConversationsSettings,
+} from './migrate-conversations.use-case.js';
 import {
   NO_MIGRATION_METRICS,
   NO_MIGRATION_TRACING,
@@ -116,7 +119,10 @@ class FakePrewarm implements PrewarmPort {
   }
 }
 
-function aWorld(shards: ShardDirectory = threeShards()) {
+function aWorld(
+  shards: ShardDirectory = threeShards(),
+  settings: Partial<MigrateConversationsSettings> = { concurrency: 4, pageSize: 3 },
+) {
   const registry = new FakeRegistry();
   const conversations = new FakeConversations();
   const prewarm = new FakePrewarm();
@@ -131,7 +137,7 @@ function aWorld(shards: ShardDirectory = threeShards()) {
     metrics: NO_MIGRATION_METRICS,
     tracing: NO_MIGRATION_TRACING,
     log: SILENT_LOG,
-    settings: { concurrency: 4, pageSize: 3 },
+    settings,
   });
   return { registry, conversations, prewarm, saga, shards };
 }
@@ -174,6 +180,41 @@ describe('MigrateConversations', () => {
     expect(prewarm.calls.map((call) => call.request.conversationId).sort()).toEqual(ids);
     expect(prewarm.calls[0]?.request.messages[0]?.content).toMatch(/^hello from c-/);
     expect(registry.byConversation.get('elsewhere')?.version).toBe(1);
+  });
+
+  it('heartbeats after each conversation of a pass', async () => {
+    const { registry, saga } = aWorld();
+    for (const id of ['c-1', 'c-2', 'c-3', 'c-4', 'c-5']) registry.pin(id, 'shard-dead');
+    const repinnedAtBeat: number[] = [];
+    const heartbeat = async (): Promise<void> => {
+      repinnedAtBeat.push(registry.casCalls.length);
+    };
+
+    await saga.migrateShard('shard-dead', failed, heartbeat);
+
+    // One beat per conversation (two pages of them), the n-th once n conversations were re-pinned.
+    expect(repinnedAtBeat).toHaveLength(5);
+    repinnedAtBeat.forEach((repinned, beat) => expect(repinned).toBeGreaterThanOrEqual(beat + 1));
+  });
+
+  it('a heartbeat that fails ends the pass once the conversations in flight are done', async () => {
+    const { registry, saga } = aWorld(threeShards(), { concurrency: 2, pageSize: 3 });
+    const ids = ['c-1', 'c-2', 'c-3', 'c-4', 'c-5'];
+    for (const id of ids) registry.pin(id, 'shard-dead');
+    const lostPartition = new Error('the group is rebalancing');
+    let beats = 0;
+    // Only the first beat fails: the other worker's beat succeeds, and it must stop all the same.
+    const heartbeat = (): Promise<void> =>
+      beats++ === 0 ? Promise.reject(lostPartition) : Promise.resolve();
+
+    await expect(saga.migrateShard('shard-dead', failed, heartbeat)).rejects.toBe(lostPartition);
+
+    // c-1 and c-2 were in flight together and finished; nothing started after the failed beat.
+    const stillOnShard = ids.filter(
+      (id) => registry.byConversation.get(id)?.shardId === 'shard-dead',
+    );
+    expect(stillOnShard).toEqual(['c-3', 'c-4', 'c-5']);
+    expect(registry.casCalls).toHaveLength(2);
   });
 
   it('a re-run for the same event is a no-op', async () => {

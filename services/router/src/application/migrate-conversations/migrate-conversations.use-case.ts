@@ -10,17 +10,19 @@ import type { Clock } from '../clock.port.js';
 import type { LogPort } from '../log.port.js';
 import type { ModelRoutesPort } from '../model-routes.port.js';
 import { migrationId } from './migration-id.js';
-import type {
-  MigrationCause,
-  MigrationContext,
-  MigrationConversationsPort,
-  MigrationMetrics,
-  MigrationOutcome,
-  MigrationReason,
-  MigrationRegistryPort,
-  MigrationTracing,
-  PrewarmPort,
-  RegisteredAssignment,
+import {
+  NO_HEARTBEAT,
+  type Heartbeat,
+  type MigrationCause,
+  type MigrationContext,
+  type MigrationConversationsPort,
+  type MigrationMetrics,
+  type MigrationOutcome,
+  type MigrationReason,
+  type MigrationRegistryPort,
+  type MigrationTracing,
+  type PrewarmPort,
+  type RegisteredAssignment,
 } from './migration.ports.js';
 
 export interface MigrateConversationsSettings {
@@ -92,9 +94,15 @@ export class MigrateConversations {
 
   /**
    * One pass over the conversations the registry pins to `shardId`. Idempotent: conversations
-   * already off the shard are no longer listed, and every step repeats harmlessly.
+   * already off the shard are no longer listed, and every step repeats harmlessly. `heartbeat`
+   * runs after each conversation; when it rejects, no further conversation starts, and the pass
+   * rejects with its error once those in flight have finished.
    */
-  async migrateShard(shardId: string, cause: MigrationCause): Promise<ShardMigrationSummary> {
+  async migrateShard(
+    shardId: string,
+    cause: MigrationCause,
+    heartbeat: Heartbeat = NO_HEARTBEAT,
+  ): Promise<ShardMigrationSummary> {
     const { registry, clock, metrics, log } = this.deps;
     const startedMs = clock.nowMs();
     const outcomes: Record<MigrationOutcome, number> = {
@@ -105,14 +113,26 @@ export class MigrateConversations {
       failed: 0,
     };
     let pageToken = '';
-    for (let page = 0; page < this.settings.maxPages; page++) {
-      const listed = await registry.listOnShard(shardId, this.settings.pageSize, pageToken);
-      await forEachBounded(listed.assignments, this.settings.concurrency, async (assignment) => {
-        const result = await this.migrateTraced(assignment, cause);
-        outcomes[result.outcome]++;
+    try {
+      for (let page = 0; page < this.settings.maxPages; page++) {
+        const listed = await registry.listOnShard(shardId, this.settings.pageSize, pageToken);
+        await forEachBounded(listed.assignments, this.settings.concurrency, async (assignment) => {
+          const result = await this.migrateTraced(assignment, cause);
+          outcomes[result.outcome]++;
+          await heartbeat();
+        });
+        if (listed.nextPageToken === '') break;
+        pageToken = listed.nextPageToken;
+      }
+    } catch (error) {
+      log.warn('shard migration pass stopped before its end', {
+        shardId,
+        reason: cause.reason,
+        cause: cause.causeId,
+        migrated: outcomes.migrated,
+        error: error instanceof Error ? error.message : String(error),
       });
-      if (listed.nextPageToken === '') break;
-      pageToken = listed.nextPageToken;
+      throw error;
     }
     const conversations = Object.values(outcomes).reduce((sum, count) => sum + count, 0);
     const summary = {
@@ -329,18 +349,28 @@ export class MigrateConversations {
   }
 }
 
-/** Runs `work` over `items` with at most `limit` in flight. */
+/**
+ * Runs `work` over `items` with at most `limit` in flight. After a failure no item starts, and the
+ * first error is thrown once the items in flight have finished: nothing keeps running after the
+ * caller has been told the work stopped.
+ */
 async function forEachBounded<T>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
   let next = 0;
+  const failures: unknown[] = [];
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && failures.length === 0) {
       const item = items[next++] as T;
-      await work(item);
+      try {
+        await work(item);
+      } catch (error) {
+        failures.push(error);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failures.length > 0) throw failures[0];
 }

@@ -102,6 +102,16 @@ export const NO_MIGRATION_METRICS: MigrationMetrics = {
   shardMigrated: () => undefined,
 };
 
+/**
+ * Tells whoever handed the saga a shard that the pass is still at work (the lifecycle event's
+ * consumer heartbeats its group, which would otherwise give the event to another replica
+ * mid-pass). Called after every conversation, so it must be cheap to call often. A rejection ends
+ * the pass: the event is no longer this replica's to finish.
+ */
+export type Heartbeat = () => Promise<void>;
+
+export const NO_HEARTBEAT: Heartbeat = () => Promise.resolve();
+
 /** What caused a migration, for its trace (a link to the cause, never a parent). */
 export interface MigrationCause {
   readonly reason: MigrationReason;
