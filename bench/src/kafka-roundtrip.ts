@@ -41,6 +41,7 @@ function shardLoad(index: number): events.ShardLoadReported {
       maxInFlightStreams: 64,
       ttftMsP50: 180,
       itlMsP50: 22,
+      queueTimeMsP50: 0,
       prefixCacheHitRatio: 0.4,
       observedAtMs: Date.now(),
       recentPrefixBlocks: [1, 2, 3, 4],

@@ -124,6 +124,7 @@ function aLoadedShard(
   const running = Math.floor(random.next() * MAX_IN_FLIGHT);
   const saturated = random.next() < 0.05;
   const roll = random.next();
+  const waiting = saturated ? Math.floor(random.next() * 40) : 0;
   return {
     id,
     pool: 'llama-3-70b-v1',
@@ -138,10 +139,13 @@ function aLoadedShard(
     },
     load: {
       running: saturated ? MAX_IN_FLIGHT : running,
-      waiting: saturated ? Math.floor(random.next() * 40) : 0,
+      waiting,
       kvCacheUsage: saturated ? 0.95 : random.next() * 0.8,
       inFlight: saturated ? MAX_IN_FLIGHT : running,
+      // A saturated shard has a prefill queue too: a quarter second per waiting turn.
+      prefillBacklogMs: waiting * 250,
       ttftMsP50: 150 + random.next() * 600,
+      queueTimeMsP50: 0,
       itlMsP50: 12 + random.next() * 25,
       observedAtMs: 0,
     },

@@ -22,15 +22,20 @@
 // Run: npx turbo run build --filter=@spillway/router... --filter=@spillway/inference-adapter... \
 //        --filter=@spillway/shard-metadata... --filter=@spillway/gpu-sim... &&
 //      npx tsc -p bench/tsconfig.build.json && npx node bench/dist/router-affinity.js
-// Knobs: ROWS (1000), CONCURRENCY (8), MAX_TOKENS (16), TIME_SCALE (0.01), BLOCK_TOKENS (512),
+// Knobs: ROWS (1000), CONCURRENCY (8), MAX_TOKENS (16), TIME_SCALE (0.05: at 0.01 every wall
+// millisecond the router, adapters and this process spend on a 2-core machine is 100 ms of engine
+// time, so CPU contention, not the engines, decides queueing; the run is CPU-bound either way and
+// takes about as long), ARRIVALS (closed, or trace: the trace's own timestamps), BLOCK_TOKENS (512),
 // SHARD_KV_BLOCKS (57600,230400: the three-shard modes run once per per-shard KV size; 57,600 is the
 // profile's H100, the larger one shows routing with the capacity to keep conversations cached),
 // FAILURE_AFTER_MS (5000: the registry's failure detection), MODES (all five: router,
 // router-budgets-relaxed, round-robin, least-connections, ceiling; a subset prints its figures and
-// leaves the results file alone). Each KV size also gets a modelled capacity-matched oracle (see
-// capacityMatchedOracle) for reference.
+// leaves the results file alone), SPILL_LOG (a file for the routers' spill decisions, with the
+// predicted first token on the shard left and on the one taken). Each KV size also gets a modelled
+// capacity-matched oracle (see capacityMatchedOracle) for reference. Every mode also reports the
+// engines' own TTFT p50/p90/p99 in engine time: what the spills buy for the cache they give up.
 // Needs Kafka and PostgreSQL (the registry's). Writes bench/results/router-affinity.json.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -52,8 +57,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const TRACE = `${root}../shared/traces/mooncake-fast25/conversation_trace.jsonl`;
 const ROWS = Number(process.env.ROWS ?? 1_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
+/** closed: CONCURRENCY turns at a time; trace: the trace's timestamps (see replay). */
+const ARRIVALS = process.env.ARRIVALS === 'trace' ? 'trace' : 'closed';
+const MAX_OUTSTANDING = Number(process.env.MAX_OUTSTANDING ?? 64);
 const MAX_TOKENS = Number(process.env.MAX_TOKENS ?? 16);
-const TIME_SCALE = Number(process.env.TIME_SCALE ?? 0.01);
+const TIME_SCALE = Number(process.env.TIME_SCALE ?? 0.05);
 const BLOCK_TOKENS = Number(process.env.BLOCK_TOKENS ?? 512);
 const SHARD_KV_BLOCKS = (process.env.SHARD_KV_BLOCKS ?? '57600,230400')
   .split(',')
@@ -67,6 +75,8 @@ const MODES = new Set(
 );
 const UNLIMITED_KV_BLOCKS = 4_000_000;
 const FAILURE_AFTER_MS = Number(process.env.FAILURE_AFTER_MS ?? 5_000);
+/** SPILL_LOG=<file>: run the routers at debug level and write their spill decisions there. */
+const SPILL_LOG = process.env.SPILL_LOG;
 const SHARED_LEADING_BLOCKS = 1;
 
 interface Row {
@@ -77,6 +87,8 @@ interface Row {
 
 interface Turn {
   readonly index: number;
+  /** When the trace saw it, ms from the first row. */
+  readonly atMs: number;
   readonly chain: number;
   /** The row this one continues, or -1. */
   readonly parent: number;
@@ -162,6 +174,7 @@ function turns(rows: readonly Row[]): { turns: Turn[]; idealHitRatio: number } {
       const [first, ...rest] = row.hash_ids;
       return {
         index,
+        atMs: row.timestamp - (rows[0]?.timestamp ?? 0),
         chain: rootOf[index] ?? index,
         parent: parent[index] ?? -1,
         messages: [
@@ -224,11 +237,57 @@ interface ModeResult {
   readonly promptTokensQueried: number;
   readonly promptTokensHit: number;
   readonly hitRatio: number;
+  /** Engine-measured time to first token, engine-time milliseconds. */
+  readonly ttftMs: { readonly p50: number; readonly p90: number; readonly p99: number };
   readonly placements?: Record<string, number>;
 }
 
-/** Trace order, CONCURRENCY at a time; a continuation waits for the turn it continues. */
+/**
+ * ARRIVALS=closed (the default): trace order, CONCURRENCY at a time. ARRIVALS=trace: each turn at
+ * its trace timestamp × TIME_SCALE, so the shards see the trace's own rate and bursts in engine
+ * time, with at most MAX_OUTSTANDING turns open. Either way a continuation waits for the turn it
+ * continues.
+ */
 async function replay(all: readonly Turn[], send: (turn: Turn) => Promise<void>) {
+  return ARRIVALS === 'trace' ? replayOnTraceClock(all, send) : replayClosedLoop(all, send);
+}
+
+async function replayOnTraceClock(all: readonly Turn[], send: (turn: Turn) => Promise<void>) {
+  const done: Promise<void>[] = [];
+  let failed = 0;
+  let outstanding = 0;
+  let freed: (() => void) | undefined;
+  let late = 0;
+  const started = performance.now();
+  for (const turn of all) {
+    const dueMs = started + turn.atMs * TIME_SCALE;
+    const waitMs = dueMs - performance.now();
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    else if (waitMs < -100) late++;
+    while (outstanding >= MAX_OUTSTANDING) await new Promise<void>((resolve) => (freed = resolve));
+    outstanding++;
+    const parentDone = turn.parent >= 0 ? done[turn.parent] : undefined;
+    done[turn.index] = (async () => {
+      try {
+        await parentDone;
+        await send(turn);
+      } catch (error) {
+        failed++;
+        if (failed <= 3) process.stderr.write(`turn ${turn.index} failed: ${String(error)}\n`);
+      } finally {
+        outstanding--;
+        freed?.();
+        freed = undefined;
+      }
+    })();
+  }
+  await Promise.all(done);
+  if (late > 0) process.stderr.write(`${late} turns sent over 100 ms late (the machine lagged)\n`);
+  return { failed, wallMs: performance.now() - started, lateArrivals: late };
+}
+
+/** Trace order, CONCURRENCY at a time; a continuation waits for the turn it continues. */
+async function replayClosedLoop(all: readonly Turn[], send: (turn: Turn) => Promise<void>) {
   const done: Promise<void>[] = [];
   let failed = 0;
   let free = CONCURRENCY;
@@ -276,7 +335,46 @@ async function prefixCache(shards: readonly PlaneShard[]) {
     promptTokensQueried: queried,
     promptTokensHit: hit,
     hitRatio: queried > 0 ? hit / queried : 0,
+    ttftMs: await engineTtft(shards),
   };
+}
+
+/**
+ * Time to first token as the engines measured it, in engine time (the profile's clock, not the
+ * scaled wall clock): the mode's shards' `vllm:time_to_first_token_seconds` histograms merged,
+ * quantiles interpolated inside their bucket as Prometheus does. What the spills buy.
+ */
+async function engineTtft(
+  shards: readonly PlaneShard[],
+): Promise<{ p50: number; p90: number; p99: number }> {
+  const counts = new Map<number, number>();
+  const bucket = /^vllm:time_to_first_token_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/;
+  for (const shard of shards) {
+    const text = await (await fetch(`${shard.gpuSimUrl}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      const match = bucket.exec(line);
+      if (match === null) continue;
+      const le = match[1] === '+Inf' ? Infinity : Number(match[1]);
+      counts.set(le, (counts.get(le) ?? 0) + Number(match[2]));
+    }
+  }
+  const buckets = [...counts].sort(([a], [b]) => a - b);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  const quantile = (q: number): number => {
+    let lower = 0;
+    let below = 0;
+    for (const [le, count] of buckets) {
+      if (count >= q * total) {
+        const upper = Number.isFinite(le) ? le : lower;
+        const share = count > below ? (q * total - below) / (count - below) : 0;
+        return round((lower + (upper - lower) * share) * 1_000);
+      }
+      lower = le;
+      below = count;
+    }
+    return NaN;
+  };
+  return { p50: quantile(0.5), p90: quantile(0.9), p99: quantile(0.99) };
 }
 
 type InferenceClient = GrpcClient<typeof inference.InferenceDefinition>;
@@ -409,7 +507,9 @@ async function runKvSize(
       // the clock the shards' load reports use.
       PREFILL_TOKENS_PER_SECOND: String(Math.round(1_000 / 0.0175)),
       ...(variant.budgets === undefined ? {} : { TIER_TTFT_BUDGETS_MS: variant.budgets }),
+      ...(SPILL_LOG === undefined ? {} : { LOG_LEVEL: 'debug' }),
     });
+    const spills = SPILL_LOG === undefined ? undefined : collectSpills(router.process);
     const routed = await replay(workload, async (turn) => {
       const outcome = await converse(
         router.client,
@@ -433,6 +533,15 @@ async function runKvSize(
       placements: placements(metricsText),
     };
     report(`${variant.mode}, kv ${kvBlocks}`, modes[variant.mode] as ModeResult);
+    if (spills !== undefined && SPILL_LOG !== undefined) {
+      appendFileSync(
+        SPILL_LOG,
+        spills
+          .stop()
+          .map((line) => `${variant.mode} ${kvBlocks} ${line}\n`)
+          .join(''),
+      );
+    }
     await router.stop();
     for (const shard of routerShards) await shard.stop();
   }
@@ -449,6 +558,22 @@ async function runKvSize(
     for (const shard of shards) await shard.stop();
   }
   return { kvBlocksPerShard: kvBlocks, kvTokensPerShard: kvBlocks * 16, modes };
+}
+
+/** The router's "turn placed" debug lines for spills, read from its output as the run goes. */
+function collectSpills(process: { output(): readonly string[] }): { stop(): string[] } {
+  const seen = new Set<string>();
+  const read = (): void => {
+    for (const line of process.output()) if (line.includes('"reason":"spill"')) seen.add(line);
+  };
+  const timer = setInterval(read, 200);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      read();
+      return [...seen];
+    },
+  };
 }
 
 // ---- main ------------------------------------------------------------------------------------------
@@ -526,7 +651,9 @@ async function main(): Promise<void> {
     },
     settings: {
       registryFailureAfterMs: FAILURE_AFTER_MS,
-      concurrency: CONCURRENCY,
+      arrivals: ARRIVALS,
+      concurrency: ARRIVALS === 'closed' ? CONCURRENCY : undefined,
+      maxOutstanding: ARRIVALS === 'trace' ? MAX_OUTSTANDING : undefined,
       maxTokens: MAX_TOKENS,
       timeScale: TIME_SCALE,
       blockTokens: BLOCK_TOKENS,
@@ -559,9 +686,14 @@ async function main(): Promise<void> {
 }
 
 function report(mode: string, result: ModeResult): void {
+  const ttft = result.ttftMs;
   process.stderr.write(
-    `${mode}: hit ratio ${(result.hitRatio * 100).toFixed(1)}% (${result.promptTokensHit}/${result.promptTokensQueried}), ${result.failed} failed, ${(result.wallMs / 1000).toFixed(1)} s\n`,
+    `${mode}: hit ratio ${(result.hitRatio * 100).toFixed(1)}% (${result.promptTokensHit}/${result.promptTokensQueried}), engine TTFT p50 ${ttft.p50} / p90 ${ttft.p90} / p99 ${ttft.p99} ms, ${result.failed} failed, ${(result.wallMs / 1000).toFixed(1)} s\n`,
   );
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
 }
 
 main().then(

@@ -96,6 +96,7 @@ function shardLoad(): common.ShardLoad {
     maxInFlightStreams: 8,
     ttftMsP50: 120,
     itlMsP50: 18,
+    queueTimeMsP50: 0,
     prefixCacheHitRatio: 0.5,
     observedAtMs: 1_700_000_000_000,
     recentPrefixBlocks: [],

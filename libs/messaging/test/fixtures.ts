@@ -61,6 +61,7 @@ export function shardLoadReported(
       maxInFlightStreams: 64,
       ttftMsP50: 180,
       itlMsP50: 22,
+      queueTimeMsP50: 0,
       prefixCacheHitRatio: 0.4,
       observedAtMs: Date.now(),
       recentPrefixBlocks: [11, 12, 13],

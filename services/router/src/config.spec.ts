@@ -8,7 +8,13 @@ describe('router config', () => {
       GRPC_PORT: 50051,
       REGISTRY_ADDRESS: '127.0.0.1:50070',
       PLACEMENT_FILTERS: ['healthy', 'pool', 'has-headroom', 'same-zone-first'],
-      PLACEMENT_SCORERS: { 'prefix-overlap': 3, 'least-load': 2, headroom: 1, zone: 1 },
+      PLACEMENT_SCORERS: {
+        'prefix-overlap': 3,
+        'predicted-ttft': 2,
+        'least-load': 1,
+        headroom: 1,
+        zone: 1,
+      },
       PLACEMENT_PICKER: { kind: 'max-score' },
       PLACEMENT_CANDIDATES: { mode: 'sampled', prefixHolders: 8, randomSamples: 8 },
     });

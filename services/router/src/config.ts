@@ -27,6 +27,7 @@ const SCORERS: readonly ScorerName[] = [
   'least-load',
   'headroom',
   'zone',
+  'predicted-ttft',
 ];
 const TIERS: readonly PriorityTier[] = ['critical', 'high', 'standard', 'low', 'batch'];
 

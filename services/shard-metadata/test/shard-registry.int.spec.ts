@@ -48,6 +48,7 @@ describe('shard-metadata registry (in-process service, real PostgreSQL and Kafka
       maxInFlightStreams: 32,
       ttftMsP50: 90,
       itlMsP50: 12,
+      queueTimeMsP50: 0,
       prefixCacheHitRatio: 0.3,
       observedAtMs: Date.now(),
       recentPrefixBlocks: [7, 8],

@@ -23,6 +23,8 @@ export interface EngineLoadSample {
   readonly prefixCacheHitRate?: number;
   readonly ttftSeconds?: CumulativeHistogram;
   readonly itlSeconds?: CumulativeHistogram;
+  /** Time requests waited in the engine's queue before being scheduled (part of TTFT). */
+  readonly queueSeconds?: CumulativeHistogram;
 }
 
 /** What the adapter itself knows, independent of the engine. */
@@ -55,6 +57,7 @@ export function nextLoadWindow(
   const last = previous?.snapshot;
   const ttft = windowP50(before?.ttftSeconds, sample?.ttftSeconds);
   const itl = windowP50(before?.itlSeconds, sample?.itlSeconds);
+  const queue = windowP50(before?.queueSeconds, sample?.queueSeconds);
   const snapshot: common.ShardLoad = {
     runningRequests: wholeCount(sample?.running ?? local.inFlight),
     waitingRequests: wholeCount(sample?.waiting ?? 0),
@@ -63,6 +66,7 @@ export function nextLoadWindow(
     maxInFlightStreams: local.maxInFlight,
     ttftMsP50: ttft === undefined ? (last?.ttftMsP50 ?? 0) : ttft * 1_000,
     itlMsP50: itl === undefined ? (last?.itlMsP50 ?? 0) : itl * 1_000,
+    queueTimeMsP50: queue === undefined ? (last?.queueTimeMsP50 ?? 0) : queue * 1_000,
     prefixCacheHitRatio: prefixHitRatio(before, sample) ?? last?.prefixCacheHitRatio ?? 0,
     observedAtMs,
     recentPrefixBlocks: [...local.recentPrefixBlocks],

@@ -11,6 +11,8 @@ export interface ShardLoad {
   readonly maxInFlightStreams: number;
   readonly ttftMsP50: number;
   readonly itlMsP50: number;
+  /** The engine-queue share of ttftMsP50 (0 when the engine does not report it). */
+  readonly queueTimeMsP50: number;
   readonly prefixCacheHitRatio: number;
   readonly observedAtMs: number;
   /** Recently served prompt prefix block hashes, most recent first. */

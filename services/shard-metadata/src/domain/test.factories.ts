@@ -31,6 +31,7 @@ export function aLoad(overrides: Partial<ShardLoad> = {}): ShardLoad {
     maxInFlightStreams: 64,
     ttftMsP50: 120,
     itlMsP50: 18,
+    queueTimeMsP50: 0,
     prefixCacheHitRatio: 0.4,
     observedAtMs: 1_000,
     recentPrefixBlocks: [11, 22, 33],

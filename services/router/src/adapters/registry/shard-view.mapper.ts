@@ -31,9 +31,12 @@ export function toShardLoad(load: common.ShardLoad): ShardLoad {
   return {
     running: load.runningRequests,
     waiting: load.waitingRequests,
-    kvCacheUsage: load.kvCacheUsage,
     inFlight: load.inFlightStreams,
+    kvCacheUsage: load.kvCacheUsage,
+    // This router's own count; admission fills it in (see TurnAdmission.applyLoadReport).
+    prefillBacklogMs: 0,
     ttftMsP50: load.ttftMsP50,
+    queueTimeMsP50: load.queueTimeMsP50,
     itlMsP50: load.itlMsP50,
     observedAtMs: load.observedAtMs,
   };

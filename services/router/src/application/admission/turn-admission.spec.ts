@@ -32,11 +32,11 @@ const twoSlots = () =>
     }),
   );
 
-const aTurn = (turnId: string, budgetMs = 5_000) => ({
+const aTurn = (turnId: string, budgetMs = 5_000, prefillMs = 0) => ({
   turnId,
   priority: 'standard' as const,
   budgetMs,
-  prefillMs: 0,
+  prefillMs,
 });
 
 const never = new AbortController().signal;
@@ -140,6 +140,27 @@ describe('turn admission', () => {
     expect(shards.get('a')?.load.inFlight).toBe(1);
   });
 
+  it('counts the prefill of its streams until their first token, through load reports', async () => {
+    const shards = twoSlots();
+    const { admission } = anAdmission(shards);
+    const first = await admission.acquire('a', aTurn('t1', 5_000, 300), never);
+    const second = await admission.acquire('a', aTurn('t2', 5_000, 200), never);
+    expect(shards.get('a')?.load.prefillBacklogMs).toBe(500);
+
+    // A report knows nothing of it: the live count stays.
+    admission.applyLoadReport('a', { ...shards.get('a')!.load, prefillBacklogMs: 0 }, []);
+    expect(shards.get('a')?.load.prefillBacklogMs).toBe(500);
+
+    first.prefilled();
+    first.prefilled();
+    expect(shards.get('a')?.load.prefillBacklogMs).toBe(200);
+    first.release();
+    expect(shards.get('a')?.load.prefillBacklogMs).toBe(200);
+    // A stream that ends before its first token (failed, cancelled) takes its prefill with it.
+    second.release();
+    expect(shards.get('a')?.load.prefillBacklogMs).toBe(0);
+  });
+
   it('sends waiting turns elsewhere when their shard stops taking turns', async () => {
     const shards = twoSlots();
     const { admission } = anAdmission(shards);
@@ -174,7 +195,7 @@ describe('turn admission', () => {
     await admission.acquire('a', aTurn('t1'), never);
     await admission.acquire('a', aTurn('t2'), never);
 
-    admission.acquireNow('a');
+    admission.acquireNow('a', 0);
 
     expect(shards.get('a')?.load.inFlight).toBe(3);
     expect(admission.openStreamCount()).toBe(3);

@@ -15,7 +15,9 @@ import { refusalCode, refusalError } from './refusal-error.js';
 /** A stream slot on one shard; release it when the stream ends, however it ends. */
 export interface AdmissionLease {
   readonly shardId: string;
-  /** Idempotent. The next queued turn for the shard may start. */
+  /** Idempotent. The first token arrived: the turn's prefill no longer delays the shard's next. */
+  prefilled(): void;
+  /** Idempotent (and prefilled(), if it was not). The next queued turn for the shard may start. */
   release(): void;
 }
 
@@ -49,7 +51,8 @@ export interface TurnAdmissionDependencies {
  * ShardQueue). A shard's in-flight count, as placement and admission read it from the directory,
  * is the streams this router holds there now (exact) plus what other router replicas held at the
  * shard's last load report (stale by one heartbeat at most): so one router sees its own releases
- * at once instead of waiting for the next heartbeat.
+ * at once instead of waiting for the next heartbeat. Likewise the shard's prefill backlog: the
+ * predicted prefill of this router's streams there that have no first token yet.
  *
  * A placed turn starts at once when its shard has a free slot and nobody of its priority waits;
  * otherwise it waits in the queue, from which it leaves with a slot, or with an early refusal
@@ -59,6 +62,7 @@ export interface TurnAdmissionDependencies {
 export class TurnAdmission {
   private readonly own = new Map<string, number>();
   private readonly others = new Map<string, number>();
+  private readonly backlogMs = new Map<string, number>();
   private readonly waiting = new Map<string, Waiter>();
 
   constructor(private readonly deps: TurnAdmissionDependencies) {}
@@ -76,7 +80,7 @@ export class TurnAdmission {
     const admission = admitTurn(shard, queue, turn, clock.nowMs(), latency);
     switch (admission.kind) {
       case 'dispatch':
-        return Promise.resolve(this.open(shardId));
+        return Promise.resolve(this.open(shardId, turn.prefillMs));
       case 'refused':
         return Promise.reject(this.refusal(admission.refusal, shardId));
       case 'queued':
@@ -97,7 +101,7 @@ export class TurnAdmission {
         shardId,
         grant: () => {
           signal.removeEventListener('abort', onAbort);
-          resolve(this.open(shardId));
+          resolve(this.open(shardId, turn.prefillMs));
         },
         refuse: (error) => {
           signal.removeEventListener('abort', onAbort);
@@ -115,8 +119,8 @@ export class TurnAdmission {
    * that has text on screen; the shard's own admission is the backstop (SHARD.OVERLOADED sends it
    * on to yet another shard).
    */
-  acquireNow(shardId: string): AdmissionLease {
-    return this.open(shardId);
+  acquireNow(shardId: string, prefillMs: number): AdmissionLease {
+    return this.open(shardId, prefillMs);
   }
 
   /**
@@ -127,7 +131,12 @@ export class TurnAdmission {
     const own = this.own.get(shardId) ?? 0;
     const others = Math.max(0, load.inFlight - own);
     this.others.set(shardId, others);
-    this.deps.shards.reportLoad(shardId, { ...load, inFlight: own + others }, recentPrefixBlocks);
+    const prefillBacklogMs = this.backlogMs.get(shardId) ?? 0;
+    this.deps.shards.reportLoad(
+      shardId,
+      { ...load, inFlight: own + others, prefillBacklogMs },
+      recentPrefixBlocks,
+    );
     this.pump(shardId);
   }
 
@@ -180,28 +189,44 @@ export class TurnAdmission {
     return total;
   }
 
-  private open(shardId: string): AdmissionLease {
-    this.setOwn(shardId, (this.own.get(shardId) ?? 0) + 1);
+  private open(shardId: string, prefillMs: number): AdmissionLease {
+    const prefill = Math.max(0, prefillMs);
+    add(this.own, shardId, 1);
+    add(this.backlogMs, shardId, prefill);
+    this.showLoad(shardId);
+    let prefilled = false;
     let released = false;
+    const endPrefill = (): void => {
+      if (prefilled) return;
+      prefilled = true;
+      add(this.backlogMs, shardId, -prefill);
+    };
     return {
       shardId,
+      prefilled: () => {
+        if (prefilled || released) return;
+        endPrefill();
+        this.showLoad(shardId);
+      },
       release: () => {
         if (released) return;
         released = true;
-        this.setOwn(shardId, Math.max(0, (this.own.get(shardId) ?? 0) - 1));
+        endPrefill();
+        add(this.own, shardId, -1);
+        this.showLoad(shardId);
         this.pump(shardId);
       },
     };
   }
 
-  private setOwn(shardId: string, count: number): void {
-    if (count === 0) this.own.delete(shardId);
-    else this.own.set(shardId, count);
+  /** Writes this router's live counts for the shard into the directory's view of its load. */
+  private showLoad(shardId: string): void {
     const view = this.deps.shards.get(shardId);
     if (view === undefined) return;
-    const inFlight = count + (this.others.get(shardId) ?? 0);
-    if (view.load.inFlight !== inFlight)
-      this.deps.shards.upsert({ ...view, load: { ...view.load, inFlight } });
+    const inFlight = (this.own.get(shardId) ?? 0) + (this.others.get(shardId) ?? 0);
+    const prefillBacklogMs = this.backlogMs.get(shardId) ?? 0;
+    if (view.load.inFlight !== inFlight || view.load.prefillBacklogMs !== prefillBacklogMs)
+      this.deps.shards.upsert({ ...view, load: { ...view.load, inFlight, prefillBacklogMs } });
   }
 
   /** Starts queued turns while the shard has free slots. */
@@ -242,4 +267,11 @@ function abortReason(signal: AbortSignal): Error {
   const error = new Error('the caller cancelled the turn');
   error.name = 'AbortError';
   return error;
+}
+
+/** Adds to a per-shard tally, dropping the entry at zero (or below, from float rounding). */
+function add(tally: Map<string, number>, shardId: string, amount: number): void {
+  const next = (tally.get(shardId) ?? 0) + amount;
+  if (next <= 1e-9) tally.delete(shardId);
+  else tally.set(shardId, next);
 }

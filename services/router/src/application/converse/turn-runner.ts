@@ -147,6 +147,8 @@ export class TurnRunner {
         budgetMs: rounded(decision.scores.budgetMs),
         predictedTtftMs: rounded(decision.scores.predicted.ttftMs),
         predictedWaitMs: rounded(decision.scores.predicted.queueWaitMs),
+        predictedTtftOnLeftMs:
+          decision.scores.predictedOnLeft && rounded(decision.scores.predictedOnLeft.ttftMs),
         inFlight: shard.load.inFlight,
         pinned: placed.pinned,
       });
@@ -156,7 +158,7 @@ export class TurnRunner {
       try {
         lease =
           tokens > 0
-            ? admission.acquireNow(shard.id)
+            ? admission.acquireNow(shard.id, decision.scores.predicted.prefillMs)
             : await admission.acquire(
                 shard.id,
                 {
@@ -229,6 +231,7 @@ export class TurnRunner {
               if (tokens === 0) promptTokens = event.promptTokens;
               break;
             case 'delta':
+              lease.prefilled();
               if (!started) {
                 started = true;
                 yield { kind: 'started', shardId: shard.id, reason: decision.reason };

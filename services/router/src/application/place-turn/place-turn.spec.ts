@@ -66,7 +66,14 @@ function aCommand(overrides: Partial<PlaceTurnCommand> = {}): PlaceTurnCommand {
   };
 }
 
-const swamped = { inFlight: 8, running: 8, waiting: 30, ttftMsP50: 300, itlMsP50: 10 };
+const swamped = {
+  inFlight: 8,
+  running: 8,
+  waiting: 30,
+  ttftMsP50: 300,
+  itlMsP50: 10,
+  prefillBacklogMs: 10_000,
+};
 
 describe('place turn', () => {
   it('pins a new conversation through the registry and then keeps it there', async () => {

@@ -4,7 +4,8 @@ import { DEFAULT_TIER_POLICIES, type TierPolicies } from '../spill/latency-budge
 export type FilterName =
   'healthy' | 'pool' | 'has-headroom' | 'same-zone-first' | 'fits-latency-budget';
 
-export type ScorerName = 'affinity' | 'prefix-overlap' | 'least-load' | 'headroom' | 'zone';
+export type ScorerName =
+  'affinity' | 'prefix-overlap' | 'least-load' | 'headroom' | 'zone' | 'predicted-ttft';
 
 export type PickerConfig =
   | { readonly kind: 'max-score' }
@@ -37,7 +38,7 @@ export interface PlacementConfig {
 
 export const DEFAULT_PLACEMENT_CONFIG: PlacementConfig = {
   filters: ['healthy', 'pool', 'has-headroom', 'same-zone-first'],
-  scorers: { 'prefix-overlap': 3, 'least-load': 2, headroom: 1, zone: 1 },
+  scorers: { 'prefix-overlap': 3, 'predicted-ttft': 2, 'least-load': 1, headroom: 1, zone: 1 },
   picker: { kind: 'max-score' },
   candidates: { mode: 'sampled', prefixHolders: 8, randomSamples: 8 },
   latency: DEFAULT_LATENCY_MODEL,

@@ -21,6 +21,8 @@ export interface PlacementScores {
   readonly candidates: number;
   readonly budgetMs: number;
   readonly predicted: LatencyPrediction;
+  /** For a spill: the prediction on the shard it left, which broke the budget. */
+  readonly predictedOnLeft?: LatencyPrediction | undefined;
 }
 
 export type PlacementDecision =

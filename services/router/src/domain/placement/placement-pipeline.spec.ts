@@ -6,8 +6,15 @@ import type { PlacementDecision } from './placement-decision.js';
 
 const capacity = { maxInFlight: 4, kvCapacityTokens: 1_000_000, prefillTokensPerSecond: 10_000 };
 const shard = (spec: ShardSpec) => aShard({ capacity, ...spec });
-// Both slots busy and a queue: well past a 2 s budget (about 5 × 1.2 s / 4 slots of waiting).
-const swamped = { inFlight: 4, running: 4, waiting: 12, ttftMsP50: 200, itlMsP50: 4 };
+// Every slot busy and 5 s of prefill ahead: well past a 2 s budget.
+const swamped = {
+  inFlight: 4,
+  running: 4,
+  waiting: 12,
+  ttftMsP50: 200,
+  itlMsP50: 4,
+  prefillBacklogMs: 5_000,
+};
 
 function pipeline(overrides: Partial<PlacementConfig> = {}): PlacementPipeline {
   return new PlacementPipeline({ ...DEFAULT_PLACEMENT_CONFIG, ...overrides }, seededRandom(1));
@@ -148,7 +155,14 @@ describe('placement pipeline', () => {
     });
 
     it('uses a tighter budget for a higher tier', () => {
-      const busy = { inFlight: 4, running: 4, waiting: 3, ttftMsP50: 200, itlMsP50: 4 };
+      // A second of prefill ahead: within 2 s, not within 500 ms.
+      const busy = {
+        inFlight: 3,
+        running: 3,
+        ttftMsP50: 200,
+        itlMsP50: 4,
+        prefillBacklogMs: 1_000,
+      };
       const shards = aDirectory(shard({ id: 'home', load: busy }), shard({ id: 'spare' }));
 
       const standard = pipeline().decide(

@@ -1,4 +1,5 @@
 import type { Random } from '../random.js';
+import type { LatencyPrediction } from '../spill/latency-model.js';
 import { latencyBudgetMs } from '../spill/latency-budget.js';
 import { breaksBudget } from '../spill/spill-check.js';
 import { fitsLatencyBudgetFilter } from './filters/fits-latency-budget.filter.js';
@@ -75,10 +76,10 @@ export class PlacementPipeline {
       request.assignedShardId === undefined ? undefined : shards.get(request.assignedShardId);
 
     if (assigned !== undefined && this.canKeep(assigned, context)) {
-      const overBudget = breaksBudget(context.predictedLatency(assigned), budgetMs);
-      if (overBudget && this.config.tiers[request.priority].maySpill) {
+      const onAssigned = context.predictedLatency(assigned);
+      if (breaksBudget(onAssigned, budgetMs) && this.config.tiers[request.priority].maySpill) {
         const spillTo = this.choose(shards, context, match, assigned.id, true);
-        if (spillTo) return this.placed(spillTo, 'spill', context, assigned.id);
+        if (spillTo) return this.placed(spillTo, 'spill', context, assigned.id, onAssigned);
       }
       return this.placed({ shard: assigned, candidates: 1 }, 'affinity', context, undefined);
     }
@@ -183,6 +184,7 @@ export class PlacementPipeline {
     reason: PlacementReason,
     context: PlacementContext,
     previousShardId: string | undefined,
+    predictedOnLeft?: LatencyPrediction,
   ): PlacementDecision {
     // The same sum as total(), in the same order, from the scores recorded for the span.
     const byScorer: Record<string, number> = {};
@@ -203,6 +205,7 @@ export class PlacementPipeline {
         candidates: chosen.candidates,
         budgetMs: context.budgetMs,
         predicted: context.predictedLatency(chosen.shard),
+        predictedOnLeft,
       },
     };
   }

@@ -12,6 +12,7 @@ import type { Filter, Picker, Scorer } from './policy.js';
 import { affinityScorer } from './scorers/affinity.scorer.js';
 import { headroomScorer } from './scorers/headroom.scorer.js';
 import { leastLoadScorer } from './scorers/least-load.scorer.js';
+import { predictedTtftScorer } from './scorers/predicted-ttft.scorer.js';
 import { prefixOverlapScorer } from './scorers/prefix-overlap.scorer.js';
 import { zoneScorer } from './scorers/zone.scorer.js';
 
@@ -30,6 +31,7 @@ export const SCORERS: Readonly<Record<ScorerName, Scorer>> = {
   'least-load': leastLoadScorer,
   headroom: headroomScorer,
   zone: zoneScorer,
+  'predicted-ttft': predictedTtftScorer,
 };
 
 export function createPicker(config: PickerConfig, random: Random): Picker {

@@ -9,9 +9,21 @@ export interface ShardLoad {
   readonly waiting: number;
   /** Fraction of KV-cache blocks in use, 0..1. */
   readonly kvCacheUsage: number;
-  /** Streams the adapter has admitted (its admission bound is `capacity.maxInFlight`). */
+  /**
+   * Streams open on the shard (its adapter's admission bound is `capacity.maxInFlight`): this
+   * router's own, counted live, plus other replicas' as of the last report.
+   */
   readonly inFlight: number;
+  /**
+   * Predicted prefill still ahead on the shard for this router's turns that have not had their
+   * first token yet, milliseconds, counted live. A prefill-bound engine reaches a new turn's
+   * prompt after these (reports cannot say it: they are up to a heartbeat old, and under a burst
+   * the backlog turns over several times in that while).
+   */
+  readonly prefillBacklogMs: number;
+  /** Recent first-token latency, and the engine-queue wait that is part of it. */
   readonly ttftMsP50: number;
+  readonly queueTimeMsP50: number;
   readonly itlMsP50: number;
   readonly observedAtMs: number;
 }
@@ -42,7 +54,9 @@ export const IDLE_LOAD: ShardLoad = {
   waiting: 0,
   kvCacheUsage: 0,
   inFlight: 0,
+  prefillBacklogMs: 0,
   ttftMsP50: 0,
+  queueTimeMsP50: 0,
   itlMsP50: 0,
   observedAtMs: 0,
 };

@@ -47,12 +47,67 @@ describe('latency model', () => {
   it('counts the engine queue, and a KV-bound engine drains at the batch it actually runs', () => {
     const kvBound = aShard({
       capacity,
-      load: { inFlight: 4, running: 2, waiting: 2, ttftMsP50: 300, itlMsP50: 7 },
+      load: {
+        inFlight: 4,
+        running: 2,
+        waiting: 2,
+        kvCacheUsage: 0.95,
+        ttftMsP50: 300,
+        itlMsP50: 7,
+      },
     });
     expect(shardConcurrency(kvBound)).toBe(2);
     // Four in the system, two running: three releases at 2 per 1,000 ms.
     expect(predictLatency(kvBound, turn, config).queueWaitMs).toBe(1_500);
     expect(drainRatePerSecond(kvBound, config)).toBe(2);
+  });
+
+  it('does not count the engine-queue share of TTFT as service time', () => {
+    // 900 ms first tokens, 600 ms of them spent waiting for a batch slot: a slot is held 300 ms.
+    const saturated = aShard({
+      capacity,
+      load: { inFlight: 4, ttftMsP50: 900, queueTimeMsP50: 600, itlMsP50: 7 },
+    });
+    expect(turnServiceMs(saturated, config)).toBe(300 + 700);
+  });
+
+  it('frees a slot as soon as a stream ends, not at the next load report', () => {
+    // The report saw 4 running and 2 waiting, KV full; 3 of those streams have ended since.
+    const reported = {
+      running: 4,
+      waiting: 2,
+      kvCacheUsage: 0.95,
+      inFlight: 6,
+      ttftMsP50: 300,
+      itlMsP50: 7,
+    };
+    const now = aShard({ capacity, load: { ...reported, inFlight: 3 } });
+    expect(predictLatency(now, turn, config).queueWaitMs).toBe(0);
+    expect(predictLatency(aShard({ capacity, load: reported }), turn, config).queueWaitMs).toBe(
+      750,
+    );
+  });
+
+  it('waits for the prefills ahead on an engine that queues with KV to spare', () => {
+    // Queueing at 10 % KV: the engine is busy prefilling, not short of slots.
+    const prefilling = aShard({
+      capacity,
+      load: {
+        running: 1,
+        waiting: 2,
+        kvCacheUsage: 0.1,
+        inFlight: 3,
+        prefillBacklogMs: 900,
+        ttftMsP50: 1_200,
+        itlMsP50: 7,
+      },
+    });
+    expect(shardConcurrency(prefilling)).toBe(4);
+    expect(predictLatency(prefilling, turn, config)).toEqual({
+      queueWaitMs: 900,
+      prefillMs: 200,
+      ttftMs: 1_100,
+    });
   });
 
   it('falls back to defaults for a shard that has not reported latencies yet', () => {

@@ -49,10 +49,17 @@ export interface LatencyPrediction {
   readonly ttftMs: number;
 }
 
-/** Milliseconds one turn keeps a slot busy. */
+/**
+ * Milliseconds one turn keeps a slot busy: its first token, less the time it waited in the
+ * engine's queue for the slot, then a typical reply. The queue share must come out: a saturated
+ * shard's TTFT is mostly queueing, and counting it as service time would predict a longer wait the
+ * longer the queue already is, and spill conversations off shards that are about to free up.
+ * Engines that do not report their queue time leave TTFT whole (an overestimate, as before).
+ */
 export function turnServiceMs(shard: ShardView, config: LatencyModelConfig): number {
-  const ttft = shard.load.ttftMsP50 > 0 ? shard.load.ttftMsP50 : config.defaultTtftMs;
-  const itl = shard.load.itlMsP50 > 0 ? shard.load.itlMsP50 : config.defaultItlMs;
+  const { ttftMsP50, queueTimeMsP50, itlMsP50 } = shard.load;
+  const ttft = ttftMsP50 > 0 ? Math.max(0, ttftMsP50 - queueTimeMsP50) : config.defaultTtftMs;
+  const itl = itlMsP50 > 0 ? itlMsP50 : config.defaultItlMs;
   return Math.max(1, ttft + itl * expectedReplyTokens(config));
 }
 
@@ -60,14 +67,19 @@ export function expectedReplyTokens(config: LatencyModelConfig): number {
   return config.replyLength?.tokens() ?? config.expectedOutputTokens;
 }
 
+/** KV-cache use from which an engine that queues requests is taken to be out of KV blocks. */
+export const KV_BOUND_USAGE = 0.9;
+
 /**
  * Turns the shard runs at once: its admission bound, or what it is actually running when the
- * engine itself queues (KV-bound engines run fewer than the bound).
+ * engine queues for want of KV blocks (it then runs fewer than the bound until a sequence ends).
+ * An engine that queues with KV to spare is prefill-bound: its queue is the prefill backlog.
  */
 export function shardConcurrency(shard: ShardView): number {
   const slots = Math.max(1, shard.capacity.maxInFlight);
-  const { running, waiting } = shard.load;
-  return waiting > 0 && running > 0 ? Math.min(slots, running) : slots;
+  const { running, waiting, kvCacheUsage } = shard.load;
+  const kvBound = waiting > 0 && running > 0 && kvCacheUsage >= KV_BOUND_USAGE;
+  return kvBound ? Math.min(slots, running) : slots;
 }
 
 /** Turns per second the shard starts when it is saturated. */
@@ -85,15 +97,23 @@ export function predictLatency(
   return { queueWaitMs, prefillMs, ttftMs: queueWaitMs + prefillMs };
 }
 
-/** The wait for a slot: the first part of predictLatency. */
+/**
+ * The wait before the turn's own prefill, the first part of predictLatency: for a stream slot
+ * (or KV blocks), or for the prefills ahead of it, whichever is longer. The two overlap: a slot
+ * frees only once its turn's prefill is long done.
+ */
 export function predictQueueWaitMs(
   shard: ShardView,
   queuedAhead: number,
   config: LatencyModelConfig,
 ): number {
+  return Math.max(slotWaitMs(shard, queuedAhead, config), shard.load.prefillBacklogMs);
+}
+
+/** Slot releases the turn needs, each one service time apart per slot. */
+function slotWaitMs(shard: ShardView, queuedAhead: number, config: LatencyModelConfig): number {
   const concurrency = shardConcurrency(shard);
-  const { inFlight, running, waiting } = shard.load;
-  const inSystem = Math.max(inFlight, running + waiting) + queuedAhead;
+  const inSystem = shard.load.inFlight + queuedAhead;
   const releasesNeeded = inSystem - concurrency + 1;
   return releasesNeeded > 0 ? (releasesNeeded * turnServiceMs(shard, config)) / concurrency : 0;
 }

@@ -17,10 +17,10 @@ describe('spill check', () => {
     expect(check.predicted.prefillMs).toBeCloseTo(16, 5);
   });
 
-  it('flags a turn whose queue wait alone breaks the budget', () => {
+  it('flags a turn whose wait for the prefills ahead alone breaks the budget', () => {
     const busy = aShard({
       capacity,
-      load: { inFlight: 2, running: 2, waiting: 3, ttftMsP50: 400, itlMsP50: 10 },
+      load: { inFlight: 1, running: 1, ttftMsP50: 400, itlMsP50: 10, prefillBacklogMs: 1_500 },
     });
     const check = checkSpill(busy, warmTurn, 1_000, config);
     expect(check.breaksBudget).toBe(true);

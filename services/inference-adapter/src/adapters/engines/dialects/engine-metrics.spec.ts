@@ -22,6 +22,7 @@ describe('engine metrics → one load snapshot', () => {
           .counter('vllm:prefix_cache_hits_total', 100, model)
           .histogram('vllm:time_to_first_token_seconds', LATENCY_BOUNDS_SECONDS, [0.5, 0.5], model)
           .histogram('vllm:inter_token_latency_seconds', LATENCY_BOUNDS_SECONDS, [0.05], model)
+          .histogram('vllm:request_queue_time_seconds', LATENCY_BOUNDS_SECONDS, [0.4], model)
           .text(),
       ),
     );
@@ -46,6 +47,13 @@ describe('engine metrics → one load snapshot', () => {
             [0.05, 0.007, 0.007, 0.007],
             model,
           )
+          // The two new requests queued 5 ms of their 15 ms first token.
+          .histogram(
+            'vllm:request_queue_time_seconds',
+            LATENCY_BOUNDS_SECONDS,
+            [0.4, 0.005, 0.005],
+            model,
+          )
           .text(),
       ),
     );
@@ -68,6 +76,8 @@ describe('engine metrics → one load snapshot', () => {
     expect(window.snapshot.ttftMsP50).toBeLessThanOrEqual(20);
     expect(window.snapshot.itlMsP50).toBeGreaterThan(5);
     expect(window.snapshot.itlMsP50).toBeLessThanOrEqual(10);
+    expect(window.snapshot.queueTimeMsP50).toBeGreaterThan(0);
+    expect(window.snapshot.queueTimeMsP50).toBeLessThanOrEqual(5);
   });
 
   it('understands vLLM V0 names', () => {
@@ -125,6 +135,7 @@ describe('engine metrics → one load snapshot', () => {
             LATENCY_BOUNDS_SECONDS,
             [0.02, 0.02],
           )
+          .histogram('tgi_request_queue_duration', LATENCY_BOUNDS_SECONDS, [0.3])
           .text(),
       ),
     );
@@ -138,6 +149,8 @@ describe('engine metrics → one load snapshot', () => {
     });
     expect(snapshot.itlMsP50).toBeGreaterThan(10);
     expect(snapshot.itlMsP50).toBeLessThanOrEqual(20);
+    expect(snapshot.queueTimeMsP50).toBeGreaterThan(250);
+    expect(snapshot.queueTimeMsP50).toBeLessThanOrEqual(500);
   });
 
   it('maps llama.cpp metrics; Ollama has none and falls back to the adapter count', () => {

@@ -25,6 +25,7 @@ export const llamacppDialect: EngineDialect = {
       prefixCacheHitRate: undefined,
       ttftSeconds: undefined,
       itlSeconds: undefined,
+      queueSeconds: undefined,
     });
   },
 };

@@ -30,6 +30,7 @@ export const sglangDialect: EngineDialect = {
         'sglang:inter_token_latency_seconds',
         'sglang:time_per_output_token_seconds',
       ]),
+      queueSeconds: histogramOfFirst(samples, ['sglang:queue_time_seconds']),
     });
   },
 };

@@ -27,6 +27,7 @@ export const tgiDialect: EngineDialect = {
       prefixCacheHitRate: undefined,
       ttftSeconds: undefined,
       itlSeconds: histogramOfFirst(samples, ['tgi_request_mean_time_per_token_duration']),
+      queueSeconds: histogramOfFirst(samples, ['tgi_request_queue_duration']),
     });
   },
 };

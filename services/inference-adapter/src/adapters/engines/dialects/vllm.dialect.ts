@@ -43,6 +43,7 @@ export const vllmDialect: EngineDialect = {
         'vllm:inter_token_latency_seconds',
         'vllm:time_per_output_token_seconds',
       ]),
+      queueSeconds: histogramOfFirst(samples, ['vllm:request_queue_time_seconds']),
     });
   },
 };

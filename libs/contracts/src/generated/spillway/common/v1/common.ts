@@ -199,6 +199,12 @@ export interface ShardLoad {
   observedAtMs: number;
   /** Recently served prompt prefix block hashes (most recent first, bounded). */
   recentPrefixBlocks: number[];
+  /**
+   * Recent time requests waited in the engine's own queue before it scheduled them, milliseconds
+   * (p50 over the last window); 0 when the engine does not report it. Part of ttft_ms_p50: what is
+   * left is the time a request holds its batch slot before its first token.
+   */
+  queueTimeMsP50: number;
 }
 
 function createBaseChatMessage(): ChatMessage {
@@ -636,6 +642,7 @@ function createBaseShardLoad(): ShardLoad {
     prefixCacheHitRatio: 0,
     observedAtMs: 0,
     recentPrefixBlocks: [],
+    queueTimeMsP50: 0,
   };
 }
 
@@ -674,6 +681,9 @@ export const ShardLoad: MessageFns<ShardLoad> = {
         writer.uint64(v);
       }
       writer.join();
+    }
+    if (message.queueTimeMsP50 !== 0) {
+      writer.uint32(89).double(message.queueTimeMsP50);
     }
     return writer;
   },
@@ -781,6 +791,14 @@ export const ShardLoad: MessageFns<ShardLoad> = {
 
             break;
           }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.queueTimeMsP50 = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -845,6 +863,11 @@ export const ShardLoad: MessageFns<ShardLoad> = {
         : globalThis.Array.isArray(object?.recent_prefix_blocks)
         ? object.recent_prefix_blocks.map((e: any) => globalThis.Number(e))
         : [],
+      queueTimeMsP50: isSet(object.queueTimeMsP50)
+        ? globalThis.Number(object.queueTimeMsP50)
+        : isSet(object.queue_time_ms_p50)
+        ? globalThis.Number(object.queue_time_ms_p50)
+        : 0,
     };
   },
 
@@ -880,6 +903,9 @@ export const ShardLoad: MessageFns<ShardLoad> = {
     if (message.recentPrefixBlocks?.length) {
       obj.recentPrefixBlocks = message.recentPrefixBlocks.map((e) => Math.round(e));
     }
+    if (message.queueTimeMsP50 !== 0) {
+      obj.queueTimeMsP50 = floatToJson(message.queueTimeMsP50);
+    }
     return obj;
   },
 
@@ -898,6 +924,7 @@ export const ShardLoad: MessageFns<ShardLoad> = {
     message.prefixCacheHitRatio = object.prefixCacheHitRatio ?? 0;
     message.observedAtMs = object.observedAtMs ?? 0;
     message.recentPrefixBlocks = object.recentPrefixBlocks?.map((e) => e) || [];
+    message.queueTimeMsP50 = object.queueTimeMsP50 ?? 0;
     return message;
   },
 };
