@@ -8,6 +8,7 @@ import type {
   RecordMigration,
 } from '../../application/migrate-conversations/index.js';
 import { fromProtoMessages } from '../protobuf/common.mapper.js';
+import type { MoveRecords, RecordPin } from './recorded-moves.js';
 
 type StoreClient = GrpcClient<typeof proto.ConversationStoreDefinition>;
 
@@ -18,8 +19,8 @@ export interface GrpcMigrationConversationsOptions {
   readonly contextTokenBudget: number;
 }
 
-/** MigrationConversationsPort over conversation-state's ConversationStore. */
-export class GrpcMigrationConversations implements MigrationConversationsPort {
+/** MigrationConversationsPort (and the pins RecordedMoves keeps) over ConversationStore. */
+export class GrpcMigrationConversations implements MigrationConversationsPort, MoveRecords {
   private readonly client: StoreClient;
 
   constructor(private readonly options: GrpcMigrationConversationsOptions) {
@@ -55,6 +56,21 @@ export class GrpcMigrationConversations implements MigrationConversationsPort {
         recordedShardId: response.shardId,
       },
     };
+  }
+
+  async recordPin(command: RecordPin): Promise<void> {
+    await this.client.pinConversation({
+      tenantId: command.tenantId,
+      conversationId: command.conversationId,
+      shardId: command.shardId,
+      reason: command.reason,
+      metadata: {
+        correlationId: command.conversationId,
+        causationId: command.causationId,
+        traceparent: currentTraceparent() ?? '',
+        idempotencyKey: '',
+      },
+    });
   }
 
   async recordMigration(command: RecordMigration): Promise<boolean> {

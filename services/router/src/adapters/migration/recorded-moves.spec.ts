@@ -6,7 +6,7 @@ import {
 } from '../../application/migrate-conversations/index.js';
 import type { ConversationMove } from '../../application/place-turn/place-turn.js';
 import { aShard, type ShardView } from '../../domain/index.js';
-import { RecordedMoves } from './recorded-moves.js';
+import { RecordedMoves, type RecordPin } from './recorded-moves.js';
 
 describe('RecordedMoves', () => {
   const move: ConversationMove = {
@@ -20,6 +20,7 @@ describe('RecordedMoves', () => {
 
   function setup(answer: () => Promise<boolean>, shards: ShardView[] = []) {
     const recorded: RecordMigration[] = [];
+    const pins: RecordPin[] = [];
     const logged: { message: string; fields: unknown }[] = [];
     const log: LogPort = {
       debug: () => undefined,
@@ -33,11 +34,15 @@ describe('RecordedMoves', () => {
           recorded.push(command);
           return answer();
         },
+        recordPin: async (command) => {
+          pins.push(command);
+          await answer();
+        },
       },
       new Map(shards.map((shard) => [shard.id, shard])),
       log,
     );
-    return { moves, recorded, logged };
+    return { moves, recorded, pins, logged };
   }
 
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -89,6 +94,48 @@ describe('RecordedMoves', () => {
       {
         message: 'conversation move not recorded',
         fields: expect.objectContaining({ conversationId: 'c-1', error: 'ASSIGNMENT.CONFLICT' }),
+      },
+    ]);
+  });
+
+  it('records a pin as ConversationPinned, caused by the version it replaced', async () => {
+    const { moves, pins, logged } = setup(async () => true);
+    moves.pinned({
+      tenantId: 'tenant-1',
+      conversationId: 'c-1',
+      shardId: 'spare',
+      reason: 'spill',
+      fromVersion: 4,
+    });
+    await settle();
+    expect(pins).toEqual([
+      {
+        tenantId: 'tenant-1',
+        conversationId: 'c-1',
+        shardId: 'spare',
+        reason: 'spill',
+        causationId: 'spill@4',
+      },
+    ]);
+    expect(logged).toEqual([]);
+  });
+
+  it('logs a pin conversation-state refused', async () => {
+    const { moves, logged } = setup(async () => {
+      throw new DomainError('CONVERSATION.CLOSED', 'Conversation c-1 is closed');
+    });
+    moves.pinned({
+      tenantId: 'tenant-1',
+      conversationId: 'c-1',
+      shardId: 'spare',
+      reason: 'new',
+      fromVersion: 0,
+    });
+    await settle();
+    expect(logged).toEqual([
+      {
+        message: 'conversation move not recorded',
+        fields: { conversationId: 'c-1', to: 'spare', reason: 'new', error: 'CONVERSATION.CLOSED' },
       },
     ]);
   });

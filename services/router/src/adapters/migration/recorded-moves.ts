@@ -8,8 +8,24 @@ import {
 import type {
   ConversationMove,
   ConversationMovesPort,
+  ConversationPin,
 } from '../../application/place-turn/place-turn.js';
 import type { ShardView } from '../../domain/index.js';
+
+/** A pin to record as ConversationPinned (PinConversation). */
+export interface RecordPin {
+  readonly tenantId: string;
+  readonly conversationId: string;
+  readonly shardId: string;
+  readonly reason: ConversationPin['reason'];
+  /** The pin's cause, as a causation id: `<reason>@<assignment version it replaced>`. */
+  readonly causationId: string;
+}
+
+/** What the records need of conversation-state. */
+export interface MoveRecords extends Pick<MigrationConversationsPort, 'recordMigration'> {
+  recordPin(command: RecordPin): Promise<void>;
+}
 
 /**
  * Records the moves placement makes itself (a turn that failed over, a conversation re-routed off
@@ -20,10 +36,15 @@ import type { ShardView } from '../../domain/index.js';
  *
  * When the saga moved the conversation first, conversation-state refuses this record (its
  * migration starts from another shard than the stream's last one) and nothing is duplicated.
+ *
+ * A stored conversation's first pin and its spills are recorded as ConversationPinned, so that
+ * the stream's shard follows the registry's and a later move off the spill target is recorded
+ * rather than refused. Recorded after the pin applied, in the background: a pin and a move of the
+ * same conversation within one round trip of each other can still land out of order.
  */
 export class RecordedMoves implements ConversationMovesPort {
   constructor(
-    private readonly conversations: Pick<MigrationConversationsPort, 'recordMigration'>,
+    private readonly conversations: MoveRecords,
     private readonly shards: { get(shardId: string): ShardView | undefined },
     private readonly log: LogPort,
   ) {}
@@ -40,7 +61,34 @@ export class RecordedMoves implements ConversationMovesPort {
         reason: this.reasonOf(move),
         causationId: causeId,
       })
-      .catch((error: unknown) => this.notRecorded(move, error));
+      .catch((error: unknown) =>
+        this.notRecorded(
+          {
+            conversationId: move.conversationId,
+            from: move.fromShardId,
+            to: move.toShardId,
+            reason: move.reason,
+          },
+          error,
+        ),
+      );
+  }
+
+  pinned(pin: ConversationPin): void {
+    this.conversations
+      .recordPin({
+        tenantId: pin.tenantId,
+        conversationId: pin.conversationId,
+        shardId: pin.shardId,
+        reason: pin.reason,
+        causationId: `${pin.reason}@${pin.fromVersion}`,
+      })
+      .catch((error: unknown) =>
+        this.notRecorded(
+          { conversationId: pin.conversationId, to: pin.shardId, reason: pin.reason },
+          error,
+        ),
+      );
   }
 
   private reasonOf(move: ConversationMove): MigrationReason {
@@ -48,14 +96,11 @@ export class RecordedMoves implements ConversationMovesPort {
     return this.shards.get(move.fromShardId)?.state === 'draining' ? 'shard-draining' : 'rerouted';
   }
 
-  private notRecorded(move: ConversationMove, error: unknown): void {
+  private notRecorded(record: Record<string, string>, error: unknown): void {
     // A stateless conversation is pinned by its key and stored nowhere: nothing to record.
     if (isDomainError(error) && error.code === 'CONVERSATION.NOT_FOUND') return;
     this.log.info('conversation move not recorded', {
-      conversationId: move.conversationId,
-      from: move.fromShardId,
-      to: move.toShardId,
-      reason: move.reason,
+      ...record,
       error: isDomainError(error) ? error.code : error instanceof Error ? error.message : '',
     });
   }

@@ -84,6 +84,7 @@ export class Converse {
       priority: command.priority,
       ttftBudgetMs: command.ttftBudgetMs,
       pin: prepared.pin,
+      stored: prepared.stored,
       encoded: this.deps.encoder.encode(prepared.messages),
       zone: this.deps.zone,
     };

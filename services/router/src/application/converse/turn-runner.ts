@@ -31,6 +31,8 @@ export interface TurnSpec {
   readonly ttftBudgetMs: number;
   /** Whether placement pins the conversation in the registry. */
   readonly pin: boolean;
+  /** The conversation has a stream in conversation-state, where its pins are recorded. */
+  readonly stored?: boolean | undefined;
   readonly encoded: EncodedPrompt;
   readonly zone?: string | undefined;
 }
@@ -356,6 +358,7 @@ export class TurnRunner {
       excludedShardIds: [...hard, ...suspects],
       // A turn that failed over re-pins without waiting for the registry: its caller is waiting.
       pin: spec.pin ? (failedOn.length > 0 ? ('background' as const) : true) : false,
+      stored: spec.stored,
     };
     const placeOnce = async (): Promise<PlaceTurnResult> => {
       const result = await this.deps.placeTurn.execute(command);

@@ -14,7 +14,12 @@ import type {
   AssignmentRegistryPort,
   CompareAndSetAssignment,
 } from '../assignment-registry.port.js';
-import { PlaceTurn, type ConversationMove, type PlaceTurnCommand } from './place-turn.js';
+import {
+  PlaceTurn,
+  type ConversationMove,
+  type ConversationPin,
+  type PlaceTurnCommand,
+} from './place-turn.js';
 
 /** The registry's compare-and-set, in memory: the fake port, shared by router replicas. */
 class InMemoryRegistry implements AssignmentRegistryPort {
@@ -39,6 +44,7 @@ function aReplica(
   table: () => ModelRouteTable = () => routes,
   moves: ConversationMove[] = [],
 ) {
+  const pins: ConversationPin[] = [];
   const assignments = new AssignmentView();
   const placeTurn = new PlaceTurn({
     pipeline: new PlacementPipeline(DEFAULT_PLACEMENT_CONFIG, seededRandom(9)),
@@ -48,9 +54,9 @@ function aReplica(
     registry,
     clock: { nowMs: () => 1_000 },
     queues: NO_QUEUES,
-    moves: { moved: (move) => moves.push(move) },
+    moves: { moved: (move) => moves.push(move), pinned: (pin) => pins.push(pin) },
   });
-  return { placeTurn, assignments, moves };
+  return { placeTurn, assignments, moves, pins };
 }
 
 function aCommand(overrides: Partial<PlaceTurnCommand> = {}): PlaceTurnCommand {
@@ -358,7 +364,7 @@ describe('place turn', () => {
       ]);
     });
 
-    it('reports nothing for a spill, a new conversation, or a pin another replica won', async () => {
+    it('reports no move for a spill, a new conversation, or a pin another replica won', async () => {
       const spill = pinnedTo(
         'home',
         aDirectory(aShard({ id: 'home', load: swamped }), aShard({ id: 'spare' })),
@@ -379,6 +385,41 @@ describe('place turn', () => {
       );
       await new Promise((resolve) => setTimeout(resolve, 0));
       expect(lost.moves).toEqual([]);
+      expect([...spill.pins, ...fresh.pins, ...lost.pins]).toEqual([]);
+    });
+
+    it("reports a stored conversation's first pin and its spill as pins, with the version replaced", async () => {
+      const fresh = aReplica(aDirectory(aShard({ id: 'a' })), new InMemoryRegistry());
+      await fresh.placeTurn.execute(aCommand({ stored: true }));
+      expect(fresh.pins).toEqual([
+        {
+          tenantId: 'tenant-1',
+          conversationId: 'c-1',
+          shardId: 'a',
+          reason: 'new',
+          fromVersion: 0,
+        },
+      ]);
+
+      const spill = pinnedTo(
+        'home',
+        aDirectory(aShard({ id: 'home', load: swamped }), aShard({ id: 'spare' })),
+      );
+      await spill.placeTurn.execute(aCommand({ stored: true }));
+      expect(spill.pins).toEqual([
+        {
+          tenantId: 'tenant-1',
+          conversationId: 'c-1',
+          shardId: 'spare',
+          reason: 'spill',
+          fromVersion: 1,
+        },
+      ]);
+      expect(spill.moves).toEqual([]);
+
+      // Affinity changes nothing: no pin to record.
+      await spill.placeTurn.execute(aCommand({ stored: true }));
+      expect(spill.pins).toHaveLength(1);
     });
   });
 });

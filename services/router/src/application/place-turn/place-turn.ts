@@ -33,6 +33,12 @@ export interface PlaceTurnCommand {
    * is applied to the local view when it comes). Default true.
    */
   readonly pin?: boolean | 'background' | undefined;
+  /**
+   * The conversation has a stream in conversation-state: a pin that applies (new, spill) is
+   * recorded there as ConversationPinned, so the stream's shard follows the registry's. Stateless
+   * keys are stored nowhere and cost no call.
+   */
+  readonly stored?: boolean | undefined;
 }
 
 /**
@@ -98,9 +104,23 @@ export interface ConversationMove {
   readonly fromVersion: number;
 }
 
-/** Records moves (ConversationMigrated in conversation-state); must not throw or block. */
+/** A stored conversation pinned where it was not: its first shard, or a spill's. */
+export interface ConversationPin {
+  readonly tenantId: string;
+  readonly conversationId: string;
+  readonly shardId: string;
+  readonly reason: 'new' | 'spill';
+  /** The assignment version the pin replaced (0 for a first pin). */
+  readonly fromVersion: number;
+}
+
+/**
+ * Records moves (ConversationMigrated in conversation-state) and pins (ConversationPinned); must
+ * not throw or block.
+ */
 export interface ConversationMovesPort {
   moved(move: ConversationMove): void;
+  pinned(pin: ConversationPin): void;
 }
 
 /** Another replica may move the conversation between our read and our compare-and-set. */
@@ -236,16 +256,31 @@ export class PlaceTurn {
       );
   }
 
-  /** A pin that took the conversation off a failed or leaving shard is a move worth recording. */
+  /**
+   * A pin that took the conversation off a failed or leaving shard is a move worth recording; a
+   * stored conversation's first pin and its spills are recorded as pins.
+   */
   private reportMove(
     command: PlaceTurnCommand,
     from: Assignment | undefined,
     toShardId: string,
     reason: PlacedDecision['reason'],
   ): void {
-    if (this.deps.moves === undefined || from === undefined || from.shardId === toShardId) return;
+    const moves = this.deps.moves;
+    if (moves === undefined || from?.shardId === toShardId) return;
+    if ((reason === 'new' || reason === 'spill') && command.stored === true) {
+      moves.pinned({
+        tenantId: command.tenantId,
+        conversationId: command.conversationId,
+        shardId: toShardId,
+        reason,
+        fromVersion: from?.version ?? 0,
+      });
+      return;
+    }
+    if (from === undefined) return;
     if (reason !== 'failover' && reason !== 'migration') return;
-    this.deps.moves.moved({
+    moves.moved({
       tenantId: command.tenantId,
       conversationId: command.conversationId,
       fromShardId: from.shardId,

@@ -1,0 +1,106 @@
+import { events, type conversation } from '@spillway/contracts';
+import { waitFor } from '@spillway/testing';
+import { startSagaInWorld, type RunningSaga } from './support/migration-saga.runner.js';
+import { startMigrationWorld, TENANT, type MigrationWorld } from './support/migration-world.js';
+
+// A stored conversation's pins are recorded too (ConversationPinned), so its stream follows the
+// registry through a spill: a failover off the spill target is then recorded as the move it is,
+// where before conversation-state refused it (the stream still named the shard spilled from).
+
+let world: MigrationWorld;
+let saga: RunningSaga;
+
+beforeAll(async () => {
+  world = await startMigrationWorld();
+  await world.registerShards(['shard-a', 'shard-b', 'shard-c']);
+  saga = await startSagaInWorld(world, { concurrency: 2 });
+}, 120_000);
+
+afterAll(async () => {
+  await saga?.stop();
+  await world?.close();
+}, 60_000);
+
+async function stream(conversationId: string): Promise<events.ConversationEvent['event'][]> {
+  const read = await world.store.readStream({
+    tenantId: TENANT,
+    conversationId,
+    fromVersion: 1,
+    maxCount: 1_000,
+  });
+  return read.events.map(
+    (stored: conversation.StoredEvent) => events.ConversationEvent.decode(stored.payload).event,
+  );
+}
+
+async function pinnedShards(conversationId: string): Promise<string[]> {
+  return (await stream(conversationId)).flatMap((event) =>
+    event?.$case === 'pinned' ? [`${event.value.shardId} (${event.value.reason})`] : [],
+  );
+}
+
+async function moveInRegistry(conversationId: string, shardId: string, reason: string) {
+  const before = await world.assignment(conversationId);
+  const outcome = await world.registry.compareAndSetAssignment({
+    conversationId,
+    tenantId: TENANT,
+    shardId,
+    expectedVersion: before?.version ?? 0,
+    reason,
+  });
+  expect(outcome.applied).toBe(true);
+  return before?.version ?? 0;
+}
+
+it('records the first pin and a spill, then a failover off the spill target as one move', async () => {
+  const [conversationId = ''] = await world.seedConversations('shard-a', 1);
+  saga.moves.pinned({
+    tenantId: TENANT,
+    conversationId,
+    shardId: 'shard-a',
+    reason: 'new',
+    fromVersion: 0,
+  });
+  // The same pin again (a retry, another replica): recorded once.
+  saga.moves.pinned({
+    tenantId: TENANT,
+    conversationId,
+    shardId: 'shard-a',
+    reason: 'new',
+    fromVersion: 0,
+  });
+
+  const spilledFrom = await moveInRegistry(conversationId, 'shard-c', 'spill');
+  saga.moves.pinned({
+    tenantId: TENANT,
+    conversationId,
+    shardId: 'shard-c',
+    reason: 'spill',
+    fromVersion: spilledFrom,
+  });
+  await waitFor(async () => (await pinnedShards(conversationId)).length === 2, {
+    description: 'the first pin and the spill recorded',
+    timeoutMs: 10_000,
+  });
+
+  const failedFrom = await moveInRegistry(conversationId, 'shard-b', 'failover');
+  saga.moves.moved({
+    tenantId: TENANT,
+    conversationId,
+    fromShardId: 'shard-c',
+    toShardId: 'shard-b',
+    reason: 'failover',
+    fromVersion: failedFrom,
+  });
+  await waitFor(async () => (await world.migratedEvents(conversationId)).length === 1, {
+    description: 'the failover recorded',
+    timeoutMs: 10_000,
+  });
+
+  const moves = (await stream(conversationId)).flatMap((event) =>
+    event?.$case === 'migrated' ? [`${event.value.fromShardId}->${event.value.toShardId}`] : [],
+  );
+  expect(await pinnedShards(conversationId)).toEqual(['shard-a (new)', 'shard-c (spill)']);
+  expect(moves).toEqual(['shard-c->shard-b']);
+  expect((await world.assignment(conversationId))?.shardId).toBe('shard-b');
+}, 60_000);
