@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import { type Redis } from 'ioredis';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { clientErrorHandler } from './adapters/http/client-error.js';
 import { installJsonBodyParser } from './adapters/http/json-body.parser.js';
@@ -8,7 +9,7 @@ import { RouterChatClient } from './adapters/grpc/router-chat.grpc-client.js';
 import { OtelGatewayMetrics } from './adapters/metrics/otel-gateway-metrics.js';
 import { openDatabase } from './adapters/persistence/database.js';
 import { PgTenantDirectory } from './adapters/persistence/pg-tenant-directory.js';
-import { connectRedis } from './adapters/redis/redis-connection.js';
+import { closeRedis, connectRedis } from './adapters/redis/redis-connection.js';
 import { RedisIdempotencyStore } from './adapters/redis/redis-idempotency.js';
 import { RedisQuota } from './adapters/redis/redis-quota.js';
 import { RedisResponseCache } from './adapters/redis/redis-response-cache.js';
@@ -22,9 +23,9 @@ export async function connectDependencies(config: GatewayConfig): Promise<Gatewa
     url: config.DATABASE_URL,
     autocreate: config.GATEWAY_DATABASE_AUTOCREATE,
   });
-  let redis;
+  let redis: RedisConnections;
   try {
-    redis = await connectRedis(config.REDIS_URL);
+    redis = await openRedisConnections(config.REDIS_URL);
   } catch (error) {
     await pool.end();
     throw error;
@@ -35,14 +36,13 @@ export async function connectDependencies(config: GatewayConfig): Promise<Gatewa
   });
   const metrics = new OtelGatewayMetrics();
   const prefix = config.GATEWAY_REDIS_KEY_PREFIX;
-  const connectedRedis = redis;
   return {
     config,
     tenants: new PgTenantDirectory(pool),
     chat,
-    quota: new RedisQuota(redis, prefix),
-    idempotency: new RedisIdempotencyStore(redis, prefix),
-    cache: new RedisResponseCache(redis, prefix),
+    quota: new RedisQuota(redis.shared, prefix, redis.settle),
+    idempotency: new RedisIdempotencyStore(redis.shared, prefix),
+    cache: new RedisResponseCache(redis.shared, prefix),
     metrics,
     clock: systemClock,
     random: cryptoRandom,
@@ -50,10 +50,30 @@ export async function connectDependencies(config: GatewayConfig): Promise<Gatewa
     close: async () => {
       chat.close();
       await metrics.shutdown();
-      connectedRedis.disconnect();
+      await Promise.all([closeRedis(redis.shared), closeRedis(redis.settle)]);
       await pool.end();
     },
   };
+}
+
+interface RedisConnections {
+  /** Auto-pipelined: admissions, idempotency records and the response cache. */
+  readonly shared: Redis;
+  /**
+   * Quota settles only, each written at once: a reply ends once its settle has landed, so a
+   * settle must not wait behind the shared connection's pipeline in flight.
+   */
+  readonly settle: Redis;
+}
+
+async function openRedisConnections(url: string): Promise<RedisConnections> {
+  const shared = await connectRedis(url, { autoPipelining: true });
+  try {
+    return { shared, settle: await connectRedis(url, { autoPipelining: false }) };
+  } catch (error) {
+    shared.disconnect();
+    throw error;
+  }
 }
 
 export interface RouteEntry {

@@ -5,6 +5,7 @@ import {
   drainRatePerSecond,
   fleetSaturated,
   initialAdmissionState,
+  MAX_TRACKED_COMPLETIONS,
   released,
   slotLimit,
 } from './admission.js';
@@ -63,6 +64,17 @@ describe('admission', () => {
     state = released(state, 1_000, options, true);
     state = released(state, 20_000, options, false);
     expect(state).toEqual({ inFlight: 0, shedFloor: undefined, completions: [] });
+  });
+
+  it('keeps only the most recent completions of a busy window, and measures the rate over them', () => {
+    // 100 turns a second for 10 s: far more completions in the window than are tracked.
+    let state = initialAdmissionState;
+    for (let at = 10; at <= 10_000; at += 10) state = released(admitted(state), at, options, true);
+    expect(state.completions).toHaveLength(MAX_TRACKED_COMPLETIONS);
+    expect(state.completions.at(-1)).toBe(10_000);
+    expect(drainRatePerSecond(state.completions, 10_000, 10_000)).toBeCloseTo(
+      MAX_TRACKED_COMPLETIONS / ((MAX_TRACKED_COMPLETIONS - 1) / 100),
+    );
   });
 
   it('after a router shed, sheds that priority and below until the hint passes, never the ones above', () => {

@@ -58,9 +58,15 @@ return string.format('%.6f', tokens)
 `);
 
 export class RedisQuota implements QuotaPort {
+  /**
+   * `settleRedis`: the connection settles go out on. A reply waits for its settle, so it gets a
+   * connection without auto-pipelining, where a command is written at once instead of queueing
+   * behind the admissions already on the wire.
+   */
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
+    private readonly settleRedis: Redis = redis,
   ) {}
 
   async admit(tenantId: string, limits: TenantLimits, tokens: number): Promise<QuotaDecision> {
@@ -109,7 +115,7 @@ export class RedisQuota implements QuotaPort {
     const delta = reservedTokens - actualTokens;
     if (delta === 0) return;
     const [, tokenKey] = this.keys(tenantId);
-    await SETTLE.run(this.redis, [tokenKey], [limits.tokensPerMinute, delta]);
+    await SETTLE.run(this.settleRedis, [tokenKey], [limits.tokensPerMinute, delta]);
   }
 
   /** One hash tag per tenant: both buckets live in the same cluster slot, as a script needs. */

@@ -96,11 +96,9 @@ export class Conversations {
         },
       );
     }
-    // The history's tokens plus the new messages' (less the reply priming counted in both).
-    const prompt =
-      conversation.historyTokens +
-      estimatePromptTokens(command.messages) -
-      estimatePromptTokens([]);
+    // The new messages' tokens, less the reply priming the history's estimate counts already.
+    const messageTokens = estimatePromptTokens(command.messages) - estimatePromptTokens([]);
+    const prompt = conversation.historyTokens + messageTokens;
     await this.catalog.assertServable(conversation.model, prompt, command.sampling.maxTokens);
     return this.runner.start({
       tenant: command.tenant,
@@ -118,6 +116,7 @@ export class Conversations {
           turn.usage.promptTokens,
           turn.usage.completionTokens,
         ),
+      onFailedAfterStored: () => this.known.turnFailed(conversation.id, messageTokens),
       ...(command.endUser !== undefined ? { endUser: command.endUser } : {}),
       ...(command.idempotencyKey !== undefined ? { idempotencyKey: command.idempotencyKey } : {}),
     });

@@ -46,6 +46,19 @@ describe('KnownConversations', () => {
     expect(known.get('alice', 'c-9')).toBeUndefined();
   });
 
+  it("adds a failed turn's messages to the history, which the next completed turn re-learns", () => {
+    const known = new KnownConversations();
+    known.remember(aConversation());
+    known.turnCompleted('c-1', 120, 30);
+    known.turnFailed('c-1', 12);
+    known.turnFailed('c-1', 8);
+    expect(known.get('alice', 'c-1')?.historyTokens).toBe(170);
+    known.turnCompleted('c-1', 200, 10);
+    expect(known.get('alice', 'c-1')?.historyTokens).toBe(210);
+    known.turnFailed('c-9', 5);
+    expect(known.get('alice', 'c-9')).toBeUndefined();
+  });
+
   it('forgets the least recently used beyond its capacity', () => {
     const known = new KnownConversations(2);
     known.remember(aConversation({ id: 'a' }));

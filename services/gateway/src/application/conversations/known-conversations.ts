@@ -63,6 +63,20 @@ export class KnownConversations {
     }
   }
 
+  /**
+   * After a failed or cancelled turn whose messages the conversation kept: they are part of every
+   * later prompt, though no usage reported them.
+   */
+  turnFailed(conversationId: string, messageTokens: number): void {
+    const known = this.entries.get(conversationId);
+    if (known !== undefined) {
+      this.entries.set(conversationId, {
+        ...known,
+        historyTokens: known.historyTokens + messageTokens,
+      });
+    }
+  }
+
   closed(conversationId: string): void {
     const known = this.entries.get(conversationId);
     if (known !== undefined) this.entries.set(conversationId, { ...known, closed: true });

@@ -170,6 +170,49 @@ describe('TurnRunner', () => {
     expect(chat.commands).toHaveLength(1);
   });
 
+  it('tells of a failure after the router stored the turn: mid-stream, cancelled or refused for load', async () => {
+    const failures: string[] = [];
+    const { run, chat } = setup({
+      stateless: false,
+      onFailedAfterStored: () => failures.push(chat.commands.length.toString()),
+    });
+    chat.script = async function* () {
+      yield { type: 'started', turnId: 't3', shardId: 's' };
+      throw new DomainError('SHARD.UNAVAILABLE', 'the shard went away');
+    };
+    const failedMidStream = await run();
+    if (failedMidStream.kind !== 'live') throw new Error('expected a live turn');
+    await expect(failedMidStream.turn.collect()).rejects.toMatchObject({
+      code: 'SHARD.UNAVAILABLE',
+    });
+
+    chat.script = async function* () {
+      yield { type: 'started', turnId: 't4', shardId: 's' };
+      yield { type: 'delta', text: 'Hel' };
+    };
+    const cancelled = await run();
+    if (cancelled.kind !== 'live') throw new Error('expected a live turn');
+    await cancelled.turn.abort();
+
+    chat.script = async function* () {
+      yield* [];
+      throw new DomainError('SHARD.OVERLOADED', 'full', { retryAfterSeconds: 1 });
+    };
+    await expect(run()).rejects.toMatchObject({ code: 'SHARD.OVERLOADED' });
+    expect(failures).toEqual(['1', '2', '3']);
+  });
+
+  it('does not tell of a turn the router refused before storing it', async () => {
+    let failures = 0;
+    const { run, chat } = setup({ stateless: false, onFailedAfterStored: () => (failures += 1) });
+    chat.script = async function* () {
+      yield* [];
+      throw new DomainError('CONVERSATION.CLOSED', 'closed');
+    };
+    await expect(run()).rejects.toMatchObject({ code: 'CONVERSATION.CLOSED' });
+    expect(failures).toBe(0);
+  });
+
   it('refuses, before taking quota, a request larger than the tenant could ever be granted', async () => {
     const { run, settlements } = setup({ sampling: { maxTokens: 200_000 } });
     await expect(run()).rejects.toMatchObject({

@@ -41,6 +41,11 @@ export interface TurnRequest {
   readonly promptTokens?: number;
   /** Told of the turn once the router has completed it (not of a replay). */
   readonly onCompleted?: (turn: CompletedTurn) => void;
+  /**
+   * Told of a turn that failed or was cancelled after the router had stored its messages: once it
+   * started the turn, or when it refused the turn for load (it places a turn after storing it).
+   */
+  readonly onFailedAfterStored?: () => void;
 }
 
 export type TurnOutcome =
@@ -75,6 +80,13 @@ const OVERLOAD_CODES = new Set([
   'QUOTA.EXCEEDED',
 ]);
 const IDEMPOTENCY_POLL_MS = 50;
+
+function isOverloadRefusal(error: unknown): error is DomainError {
+  return (
+    isDomainError(error) &&
+    (error.details.grpcStatus === 'RESOURCE_EXHAUSTED' || OVERLOAD_CODES.has(error.code))
+  );
+}
 
 /**
  * One turn through the edge, in order: idempotent replay, quota (requests + estimated tokens),
@@ -226,6 +238,20 @@ export class TurnRunner {
     );
     const iterator = events[Symbol.asyncIterator]();
 
+    const failed = async (deliveredTokens: number, cancelled: boolean): Promise<void> => {
+      ticket.release(false);
+      this.metrics.turnsInFlight(-1);
+      this.metrics.turnFinished(priority, cancelled ? 'cancelled' : 'failed');
+      await this.quietly('settle quota', () =>
+        this.quota.settle(
+          tenant.id,
+          tenant.limits,
+          reserved,
+          deliveredTokens > 0 ? promptTokens + deliveredTokens : 0,
+        ),
+      );
+      await abandonKey();
+    };
     const bookkeeping: TurnBookkeeping = {
       completed: async (turn) => {
         request.onCompleted?.(turn);
@@ -259,19 +285,10 @@ export class TurnRunner {
           );
         }
       },
+      // Only a started turn gets this far: the router has stored its messages.
       failed: async (deliveredTokens, cancelled) => {
-        ticket.release(false);
-        this.metrics.turnsInFlight(-1);
-        this.metrics.turnFinished(priority, cancelled ? 'cancelled' : 'failed');
-        await this.quietly('settle quota', () =>
-          this.quota.settle(
-            tenant.id,
-            tenant.limits,
-            reserved,
-            deliveredTokens > 0 ? promptTokens + deliveredTokens : 0,
-          ),
-        );
-        await abandonKey();
+        request.onFailedAfterStored?.();
+        await failed(deliveredTokens, cancelled);
       },
     };
 
@@ -281,7 +298,8 @@ export class TurnRunner {
     try {
       first = await iterator.next();
     } catch (error) {
-      await bookkeeping.failed(0, false);
+      if (isOverloadRefusal(error)) request.onFailedAfterStored?.();
+      await failed(0, false);
       throw this.overloadAware(error, priority);
     }
     const context = {
@@ -338,10 +356,7 @@ export class TurnRunner {
 
   /** A router refusal for load becomes ADMISSION.SHED for this tier and below, with an honest hint. */
   private overloadAware(error: unknown, priority: ReturnType<typeof priorityOf>): unknown {
-    if (!isDomainError(error)) return error;
-    const exhausted =
-      error.details.grpcStatus === 'RESOURCE_EXHAUSTED' || OVERLOAD_CODES.has(error.code);
-    if (!exhausted) return error;
+    if (!isOverloadRefusal(error)) return error;
     const fallbackMs = this.admission.options.fallbackRetryAfterMs;
     const hintMs =
       error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : fallbackMs;
