@@ -59,6 +59,15 @@ export class DecisionContext implements PlacementContext {
     return predicted;
   }
 
+  predictedTtftMs(shard: ShardView): number {
+    if (shard === this.lastShard && this.lastPrediction !== undefined)
+      return this.lastPrediction.ttftMs;
+    return (
+      this.queueWaitMs(shard) +
+      predictPrefillMs(shard, this.request.promptTokens, this.prefixBlocksOn(shard), this.latency)
+    );
+  }
+
   leastTtftMs(shard: ShardView): number {
     const prefillMs = predictPrefillMs(
       shard,

@@ -44,6 +44,8 @@ export interface PlacementContext {
   /** How many of the prompt's leading blocks the shard recently served. */
   prefixBlocksOn(shard: ShardView): number;
   predictedLatency(shard: ShardView): LatencyPrediction;
+  /** predictedLatency(shard).ttftMs, without building the prediction (scorers run per shard). */
+  predictedTtftMs(shard: ShardView): number;
   /**
    * A lower bound on the predicted first token, from the queue wait and the most prefix the shard
    * could hold, without looking its cache up: a shard over budget even so is rejected cheaply.

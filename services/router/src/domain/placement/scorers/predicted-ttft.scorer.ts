@@ -12,6 +12,6 @@ export const predictedTtftScorer: Scorer = {
   name: 'predicted-ttft',
   score: (shard, context) => {
     if (!(context.budgetMs > 0)) return 0;
-    return 1 - context.predictedLatency(shard).ttftMs / context.budgetMs;
+    return 1 - context.predictedTtftMs(shard) / context.budgetMs;
   },
 };
