@@ -10,6 +10,8 @@ const logDir = process.env.SPILLWAY_LOG_DIR ?? `${root}.spillway/logs`;
 mkdirSync(logDir, { recursive: true });
 const started = Date.now();
 const children = [];
+/** V8's young-generation semi-space per service process, MB (see startService). */
+const semiSpaceMb = positiveInteger('SPILLWAY_SEMI_SPACE_MB', 2);
 let stopping = false;
 
 function step(label, command, args) {
@@ -25,10 +27,17 @@ function startService(spec) {
   return new Promise((resolve, reject) => {
     const log = createWriteStream(`${logDir}/${spec.name}.log`);
     // A 2 MB young generation keeps idle services near 130 MB RSS instead of 150–180 MB
-    // (bench/src/idle-rss.ts); scavenges stay well under a millisecond at these heap sizes.
+    // (bench/src/idle-rss.ts); scavenges stay well under a millisecond at these heap sizes, but
+    // under load they are frequent. SPILLWAY_SEMI_SPACE_MB trades memory for CPU per turn
+    // (docs/benchmarks.md, gateway section).
     const child = spawn(
       process.execPath,
-      ['--max-semi-space-size=2', '--import', '@spillway/telemetry/register', ...spec.args],
+      [
+        `--max-semi-space-size=${semiSpaceMb}`,
+        '--import',
+        '@spillway/telemetry/register',
+        ...spec.args,
+      ],
       {
         cwd: `${root}${spec.cwd}`,
         env: { ...process.env, SPILLWAY_SERVICE: spec.service ?? spec.name, ...spec.env },
@@ -150,4 +159,15 @@ function demoKey() {
     return '(none: see the error above)';
   }
   return JSON.parse(key.stdout).api_key;
+}
+
+function positiveInteger(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    process.stderr.write(`✗ ${name} must be a whole number of megabytes ≥ 1, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return value;
 }

@@ -78,8 +78,9 @@ function modelRoutesOrigin(config: RouterConfig): ModelRoutesOrigin {
 }
 
 /**
- * A debug line is only built when the debug level is on: the turn path writes one per turn, and
- * turning its fields into JSON for nobody cost more CPU than placing the turn.
+ * A debug line (and its fields, when given as a function) is only built when the debug level is
+ * on: the turn path writes one per turn, and turning its fields into JSON for nobody cost more CPU
+ * than placing the turn.
  */
 function debugWhenEnabled(log: LogPort): LogPort {
   return {

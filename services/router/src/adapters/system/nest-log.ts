@@ -6,7 +6,8 @@ import type { MessagingLogger } from '@spillway/messaging';
 export function nestLog(context: string): LogPort {
   const logger = new Logger(context);
   return {
-    debug: (message, fields) => logger.debug(line(message, fields)),
+    debug: (message, fields) =>
+      logger.debug(line(message, typeof fields === 'function' ? fields() : fields)),
     info: (message, fields) => logger.log(line(message, fields)),
     warn: (message, fields) => logger.warn(line(message, fields)),
     error: (message, fields) => logger.error(line(message, fields)),

@@ -138,7 +138,7 @@ export class TurnRunner {
       if (failedAt !== undefined) failedAt.placedMs = this.deps.clock.nowMs() - failedAt.atMs;
       metrics.placed(decision.reason);
       if (decision.reason === 'spill') spilled = true;
-      this.deps.log.debug('turn placed', {
+      this.deps.log.debug('turn placed', () => ({
         turnId: spec.turnId,
         conversationId: spec.conversationId,
         shardId: shard.id,
@@ -153,7 +153,7 @@ export class TurnRunner {
           decision.scores.predictedOnLeft && rounded(decision.scores.predictedOnLeft.ttftMs),
         inFlight: shard.load.inFlight,
         pinned: placed.pinned,
-      });
+      }));
       yield { kind: 'placed', placement: placed };
 
       let lease: AdmissionLease;

@@ -186,22 +186,33 @@ export class PlacementPipeline {
     previousShardId: string | undefined,
     predictedOnLeft?: LatencyPrediction,
   ): PlacementDecision {
-    // The same sum as total(), in the same order, from the scores recorded for the span.
-    const byScorer: Record<string, number> = {};
-    let sum = 0;
-    for (const { scorer, weight } of this.scorers) {
-      const score = clampUnit(scorer.score(chosen.shard, context));
-      byScorer[scorer.name] = score;
-      sum += weight * score;
-    }
+    // The scores are for logs and tests: worked out when read, not on every decision (an
+    // affinity turn scores nothing else). The same sum as total(), in the same order.
+    let breakdown: { total: number; byScorer: Record<string, number> } | undefined;
+    const scored = (): { total: number; byScorer: Record<string, number> } => {
+      if (breakdown !== undefined) return breakdown;
+      const byScorer: Record<string, number> = {};
+      let sum = 0;
+      for (const { scorer, weight } of this.scorers) {
+        const score = clampUnit(scorer.score(chosen.shard, context));
+        byScorer[scorer.name] = score;
+        sum += weight * score;
+      }
+      breakdown = { total: this.totalWeight === 0 ? 0 : sum / this.totalWeight, byScorer };
+      return breakdown;
+    };
     return {
       kind: 'placed',
       shard: chosen.shard,
       reason,
       previousShardId,
       scores: {
-        total: this.totalWeight === 0 ? 0 : sum / this.totalWeight,
-        byScorer,
+        get total() {
+          return scored().total;
+        },
+        get byScorer() {
+          return scored().byScorer;
+        },
         candidates: chosen.candidates,
         budgetMs: context.budgetMs,
         predicted: context.predictedLatency(chosen.shard),
