@@ -254,7 +254,7 @@ async function replay(all: readonly Turn[], send: (turn: Turn) => Promise<void>)
 
 async function replayOnTraceClock(all: readonly Turn[], send: (turn: Turn) => Promise<void>) {
   const done: Promise<void>[] = [];
-  let failed = 0;
+  const tally = { failed: 0 };
   let outstanding = 0;
   let freed: (() => void) | undefined;
   let late = 0;
@@ -266,30 +266,21 @@ async function replayOnTraceClock(all: readonly Turn[], send: (turn: Turn) => Pr
     else if (waitMs < -100) late++;
     while (outstanding >= MAX_OUTSTANDING) await new Promise<void>((resolve) => (freed = resolve));
     outstanding++;
-    const parentDone = turn.parent >= 0 ? done[turn.parent] : undefined;
-    done[turn.index] = (async () => {
-      try {
-        await parentDone;
-        await send(turn);
-      } catch (error) {
-        failed++;
-        if (failed <= 3) process.stderr.write(`turn ${turn.index} failed: ${String(error)}\n`);
-      } finally {
-        outstanding--;
-        freed?.();
-        freed = undefined;
-      }
-    })();
+    startAfterParent(turn, done, send, tally, () => {
+      outstanding--;
+      freed?.();
+      freed = undefined;
+    });
   }
   await Promise.all(done);
   if (late > 0) process.stderr.write(`${late} turns sent over 100 ms late (the machine lagged)\n`);
-  return { failed, wallMs: performance.now() - started, lateArrivals: late };
+  return { failed: tally.failed, wallMs: performance.now() - started, lateArrivals: late };
 }
 
 /** Trace order, CONCURRENCY at a time; a continuation waits for the turn it continues. */
 async function replayClosedLoop(all: readonly Turn[], send: (turn: Turn) => Promise<void>) {
   const done: Promise<void>[] = [];
-  let failed = 0;
+  const tally = { failed: 0 };
   let free = CONCURRENCY;
   const waiters: (() => void)[] = [];
   const acquire = async (): Promise<void> => {
@@ -307,21 +298,35 @@ async function replayClosedLoop(all: readonly Turn[], send: (turn: Turn) => Prom
   const started = performance.now();
   for (const turn of all) {
     await acquire();
-    const parentDone = turn.parent >= 0 ? done[turn.parent] : undefined;
-    done[turn.index] = (async () => {
-      try {
-        await parentDone;
-        await send(turn);
-      } catch (error) {
-        failed++;
-        if (failed <= 3) process.stderr.write(`turn ${turn.index} failed: ${String(error)}\n`);
-      } finally {
-        release();
-      }
-    })();
+    startAfterParent(turn, done, send, tally, release);
   }
   await Promise.all(done);
-  return { failed, wallMs: performance.now() - started };
+  return { failed: tally.failed, wallMs: performance.now() - started };
+}
+
+/**
+ * Sends `turn` once the turn it continues is done (as `done[turn.index]`); a failure is counted
+ * and its first few printed, never thrown. `settled` runs either way.
+ */
+function startAfterParent(
+  turn: Turn,
+  done: Promise<void>[],
+  send: (turn: Turn) => Promise<void>,
+  tally: { failed: number },
+  settled: () => void,
+): void {
+  const parentDone = turn.parent >= 0 ? done[turn.parent] : undefined;
+  done[turn.index] = (async () => {
+    try {
+      await parentDone;
+      await send(turn);
+    } catch (error) {
+      tally.failed++;
+      if (tally.failed <= 3) process.stderr.write(`turn ${turn.index} failed: ${String(error)}\n`);
+    } finally {
+      settled();
+    }
+  })();
 }
 
 async function prefixCache(shards: readonly PlaneShard[]) {

@@ -54,21 +54,10 @@ async function moveInRegistry(conversationId: string, shardId: string, reason: s
 
 it('records the first pin and a spill, then a failover off the spill target as one move', async () => {
   const [conversationId = ''] = await world.seedConversations('shard-a', 1);
-  saga.moves.pinned({
-    tenantId: TENANT,
-    conversationId,
-    shardId: 'shard-a',
-    reason: 'new',
-    fromVersion: 0,
-  });
+  const firstPin = { tenantId: TENANT, conversationId, shardId: 'shard-a', fromVersion: 0 };
+  saga.moves.pinned({ ...firstPin, reason: 'new' });
   // The same pin again (a retry, another replica): recorded once.
-  saga.moves.pinned({
-    tenantId: TENANT,
-    conversationId,
-    shardId: 'shard-a',
-    reason: 'new',
-    fromVersion: 0,
-  });
+  saga.moves.pinned({ ...firstPin, reason: 'new' });
 
   const spilledFrom = await moveInRegistry(conversationId, 'shard-c', 'spill');
   saga.moves.pinned({

@@ -1,35 +1,18 @@
 import { DomainError } from '@spillway/errors';
 import { type Conversation, type TurnEvent } from '../../domain/chat.js';
-import { type QuotaDecision } from '../../domain/rate-limit.js';
-import { type Tenant } from '../../domain/tenant.js';
 import { estimatePromptTokens } from '../../domain/token-estimate.js';
 import { ModelCatalog } from '../list-models/model-catalog.js';
 import { type ChatPort } from '../ports/chat.port.js';
-import { type GatewayMetrics } from '../ports/gateway-metrics.port.js';
-import { type Clock, type Log } from '../ports/system.port.js';
+import { type Log } from '../ports/system.port.js';
 import { AdmissionGate } from '../run-turn/admission-gate.js';
 import { TurnRunner } from '../run-turn/turn-runner.js';
+import { aTenant, allowed, NO_METRICS, stoppedClock } from '../testing/fixtures.js';
 import { Conversations, type SendTurn } from './conversations.use-case.js';
 
-const tenant: Tenant = {
-  id: 'ten_1',
-  name: 'acme',
-  tier: 'standard',
-  limits: { requestsPerMinute: 100, tokensPerMinute: 100_000 },
-  createdAt: new Date(0),
-};
-const bucket = { limit: 1, remaining: 1, resetMs: 0 };
-const allowed: QuotaDecision = { allowed: true, requests: bucket, tokens: bucket };
-const clock: Clock = { nowMs: () => 1_000_000, sleep: async () => undefined };
+const tenant = aTenant;
+const clock = stoppedClock;
+const metrics = NO_METRICS;
 const log: Log = { warn: () => undefined, info: () => undefined };
-const metrics: GatewayMetrics = {
-  cacheLookup: () => undefined,
-  shed: () => undefined,
-  quotaRejected: () => undefined,
-  idempotentReplay: () => undefined,
-  turnFinished: () => undefined,
-  turnsInFlight: () => undefined,
-};
 
 const stored: Conversation = {
   id: 'c-1',

@@ -1,25 +1,14 @@
 import { DomainError } from '@spillway/errors';
 import { type CompletedTurn, type TurnEvent } from '../../domain/chat.js';
-import { type QuotaDecision } from '../../domain/rate-limit.js';
-import { type Tenant } from '../../domain/tenant.js';
 import { type ChatPort, type ConverseCommand } from '../ports/chat.port.js';
-import { type GatewayMetrics } from '../ports/gateway-metrics.port.js';
 import { type IdempotencyClaim, type IdempotencyStore } from '../ports/idempotency.port.js';
 import { type QuotaPort } from '../ports/quota.port.js';
 import { type ResponseCache } from '../ports/response-cache.port.js';
-import { type Clock } from '../ports/system.port.js';
+import { aTenant, allowed, NO_METRICS, stoppedClock } from '../testing/fixtures.js';
 import { AdmissionGate } from './admission-gate.js';
 import { type TurnRequest, TurnRunner } from './turn-runner.js';
 
-const tenant: Tenant = {
-  id: 'ten_1',
-  name: 'acme',
-  tier: 'standard',
-  limits: { requestsPerMinute: 100, tokensPerMinute: 100_000 },
-  createdAt: new Date(0),
-};
-const bucket = { limit: 1, remaining: 1, resetMs: 0 };
-const allowed: QuotaDecision = { allowed: true, requests: bucket, tokens: bucket };
+const tenant = aTenant;
 
 /** A router whose turns are scripted per test. */
 class ScriptedChat implements Partial<ChatPort> {
@@ -68,21 +57,14 @@ function setup(request: Partial<TurnRequest> = {}) {
     get: async () => undefined,
     put: async (_t, _k, turn) => void cached.push(turn),
   };
-  const clock: Clock = { nowMs: () => 1_000_000, sleep: async () => undefined };
+  const clock = stoppedClock;
   const gate = new AdmissionGate(clock, {
     maxConcurrentTurns: 10,
     drainWindowMs: 10_000,
     fallbackRetryAfterMs: 5_000,
     maxRetryAfterMs: 60_000,
   });
-  const metrics: GatewayMetrics = {
-    cacheLookup: () => undefined,
-    shed: () => undefined,
-    quotaRejected: () => undefined,
-    idempotentReplay: () => undefined,
-    turnFinished: () => undefined,
-    turnsInFlight: () => undefined,
-  };
+  const metrics = NO_METRICS;
   const runner = new TurnRunner(
     chat as unknown as ChatPort,
     quota,
