@@ -6,9 +6,9 @@ import type {
   ContextLookup,
   MigrationConversationsPort,
   RecordMigration,
+  RecordPin,
 } from '../../application/migrate-conversations/index.js';
 import { fromProtoMessages } from '../protobuf/common.mapper.js';
-import type { MoveRecords, RecordPin } from './recorded-moves.js';
 
 type StoreClient = GrpcClient<typeof proto.ConversationStoreDefinition>;
 
@@ -19,8 +19,8 @@ export interface GrpcMigrationConversationsOptions {
   readonly contextTokenBudget: number;
 }
 
-/** MigrationConversationsPort (and the pins RecordedMoves keeps) over ConversationStore. */
-export class GrpcMigrationConversations implements MigrationConversationsPort, MoveRecords {
+/** MigrationConversationsPort over conversation-state's ConversationStore. */
+export class GrpcMigrationConversations implements MigrationConversationsPort {
   private readonly client: StoreClient;
 
   constructor(private readonly options: GrpcMigrationConversationsOptions) {

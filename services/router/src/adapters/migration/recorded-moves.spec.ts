@@ -3,10 +3,11 @@ import type { LogPort } from '../../application/index.js';
 import {
   migrationId,
   type RecordMigration,
+  type RecordPin,
 } from '../../application/migrate-conversations/index.js';
 import type { ConversationMove } from '../../application/place-turn/place-turn.js';
 import { aShard, type ShardView } from '../../domain/index.js';
-import { RecordedMoves, type RecordPin } from './recorded-moves.js';
+import { RecordedMoves } from './recorded-moves.js';
 
 describe('RecordedMoves', () => {
   const move: ConversationMove = {

@@ -12,20 +12,8 @@ import type {
 } from '../../application/place-turn/place-turn.js';
 import type { ShardView } from '../../domain/index.js';
 
-/** A pin to record as ConversationPinned (PinConversation). */
-export interface RecordPin {
-  readonly tenantId: string;
-  readonly conversationId: string;
-  readonly shardId: string;
-  readonly reason: ConversationPin['reason'];
-  /** The pin's cause, as a causation id: `<reason>@<assignment version it replaced>`. */
-  readonly causationId: string;
-}
-
 /** What the records need of conversation-state. */
-export interface MoveRecords extends Pick<MigrationConversationsPort, 'recordMigration'> {
-  recordPin(command: RecordPin): Promise<void>;
-}
+export type MoveRecords = Pick<MigrationConversationsPort, 'recordMigration' | 'recordPin'>;
 
 /**
  * Records the moves placement makes itself (a turn that failed over, a conversation re-routed off

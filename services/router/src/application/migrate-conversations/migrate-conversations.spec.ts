@@ -25,6 +25,7 @@ import {
   type PrewarmPort,
   type PrewarmRequest,
   type RecordMigration,
+  type RecordPin,
   type RegisteredAssignment,
 } from './migration.ports.js';
 
@@ -79,6 +80,7 @@ class FakeConversations implements MigrationConversationsPort {
   readonly recordedShard = new Map<string, string>();
   readonly migrated = new Map<string, RecordMigration[]>();
   readonly closed = new Set<string>();
+  readonly pins: RecordPin[] = [];
   failRecord = false;
   /** Runs once before the next record: a rival attempt at the same migration gets in first. */
   beforeRecord: ((command: RecordMigration) => Promise<void>) | undefined;
@@ -106,6 +108,11 @@ class FakeConversations implements MigrationConversationsPort {
     this.migrated.set(command.conversationId, [...events, command]);
     this.recordedShard.set(command.conversationId, command.toShardId);
     return true;
+  }
+
+  async recordPin(command: RecordPin): Promise<void> {
+    this.pins.push(command);
+    this.recordedShard.set(command.conversationId, command.shardId);
   }
 }
 
@@ -283,8 +290,8 @@ describe('MigrateConversations', () => {
     expect(registry.byConversation.get('c-1')).toMatchObject({ version: 6 });
   });
 
-  it('a lost race to a rival that moved the conversation off the shard stops there', async () => {
-    const { registry, prewarm, saga } = aWorld();
+  it('a lost race to a rival that moved the conversation off the shard stops there, and puts the stream back on the registry shard', async () => {
+    const { registry, conversations, prewarm, saga } = aWorld();
     registry.pin('c-1', 'shard-dead', 4);
     registry.beforeCas = (request) => {
       if (request.expectedVersion === 4) registry.pin('c-1', 'shard-rival', 5);
@@ -296,6 +303,16 @@ describe('MigrateConversations', () => {
     expect(registry.casCalls).toHaveLength(1);
     expect(registry.byConversation.get('c-1')?.shardId).toBe('shard-rival');
     expect(prewarm.calls).toHaveLength(0);
+    // The saga had recorded its own move first: the stream follows the registry again.
+    expect(conversations.migrated.get('c-1')).toHaveLength(1);
+    expect(conversations.pins).toEqual([
+      expect.objectContaining({
+        conversationId: 'c-1',
+        shardId: 'shard-rival',
+        reason: 'reconciled',
+      }),
+    ]);
+    expect(conversations.recordedShard.get('c-1')).toBe('shard-rival');
   });
 
   it('a failed prewarm does not stop the migration', async () => {

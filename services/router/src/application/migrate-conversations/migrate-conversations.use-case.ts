@@ -244,22 +244,55 @@ export class MigrateConversations {
     }
 
     const pinned = await this.repin(assignment, target.id);
-    if (pinned !== 'pinned') {
-      return {
-        conversationId,
-        outcome: pinned === 'moved-elsewhere' ? 'moved-elsewhere' : 'failed',
-        shardId: undefined,
-      };
+    if (pinned.kind === 'moved-elsewhere') {
+      await this.reconcile(assignment, target.id, pinned.shardId, cause);
+      return { conversationId, outcome: 'moved-elsewhere', shardId: undefined };
     }
+    if (pinned.kind !== 'pinned') return { conversationId, outcome: 'failed', shardId: undefined };
     await this.prewarm(target, conversationId, context);
     return { conversationId, outcome: 'migrated', shardId: target.id };
+  }
+
+  /**
+   * The saga recorded its move to `recordedShardId`, but a turn's failover re-pinned the
+   * conversation elsewhere first: that failover's own record was refused (the stream already named
+   * the saga's target), so the stream is put back on the registry's shard. Best effort: the
+   * registry stays the authority, and a failed pin is only logged.
+   */
+  private async reconcile(
+    assignment: RegisteredAssignment,
+    recordedShardId: string,
+    registryShardId: string | undefined,
+    cause: MigrationCause,
+  ): Promise<void> {
+    if (registryShardId === undefined || registryShardId === recordedShardId) return;
+    try {
+      await this.deps.conversations.recordPin({
+        tenantId: assignment.tenantId,
+        conversationId: assignment.conversationId,
+        shardId: registryShardId,
+        reason: 'reconciled',
+        causationId: cause.causeId,
+      });
+    } catch (error) {
+      this.deps.log.info('conversation stream not reconciled with the registry', {
+        conversationId: assignment.conversationId,
+        recorded: recordedShardId,
+        registry: registryShardId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   /** Compare-and-set from the version read; a lost race goes on only while still on the source. */
   private async repin(
     assignment: RegisteredAssignment,
     targetShardId: string,
-  ): Promise<'pinned' | 'moved-elsewhere' | 'contended'> {
+  ): Promise<
+    | { kind: 'pinned' }
+    | { kind: 'moved-elsewhere'; shardId: string | undefined }
+    | { kind: 'contended' }
+  > {
     let expectedVersion = assignment.version;
     for (let attempt = 0; attempt < this.settings.maxCasAttempts; attempt++) {
       const outcome = await this.deps.registry.compareAndSet({
@@ -269,21 +302,21 @@ export class MigrateConversations {
         expectedVersion,
         reason: 'migration',
       });
-      if (outcome.applied) return 'pinned';
+      if (outcome.applied) return { kind: 'pinned' };
       const current = outcome.current;
       // The same move by another replica handling the same event.
-      if (current?.shardId === targetShardId) return 'pinned';
+      if (current?.shardId === targetShardId) return { kind: 'pinned' };
       if (current === undefined || current.shardId !== assignment.shardId) {
         this.deps.log.info('conversation left the shard before the saga moved it', {
           conversationId: assignment.conversationId,
           from: assignment.shardId,
           now: current?.shardId ?? '(unassigned)',
         });
-        return 'moved-elsewhere';
+        return { kind: 'moved-elsewhere', shardId: current?.shardId };
       }
       expectedVersion = current.version;
     }
-    return 'contended';
+    return { kind: 'contended' };
   }
 
   private async prewarm(

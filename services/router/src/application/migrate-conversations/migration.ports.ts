@@ -49,6 +49,17 @@ export interface RecordMigration {
   readonly causationId: string;
 }
 
+/** A pin to record as ConversationPinned (conversation-state's PinConversation). */
+export interface RecordPin {
+  readonly tenantId: string;
+  readonly conversationId: string;
+  readonly shardId: string;
+  /** new, spill, or reconciled (the stream put back on the registry's shard). */
+  readonly reason: 'new' | 'spill' | 'reconciled';
+  /** The pin's cause, as a causation id. */
+  readonly causationId: string;
+}
+
 /** A conversation that cannot be migrated now or ever: closed, or unknown to conversation-state. */
 export type ContextLookup =
   | { readonly kind: 'found'; readonly context: MigrationContext }
@@ -63,6 +74,8 @@ export interface MigrationConversationsPort {
    * per id however often it is called. Resolves true when this call appended it.
    */
   recordMigration(command: RecordMigration): Promise<boolean>;
+  /** PinConversation: the stream's shard becomes `shardId` (a no-op when it already is). */
+  recordPin(command: RecordPin): Promise<void>;
 }
 
 export interface PrewarmRequest {
