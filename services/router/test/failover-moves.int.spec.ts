@@ -1,7 +1,7 @@
 import { events, shard } from '@spillway/contracts';
 import { waitFor } from '@spillway/testing';
-import { startSagaInWorld, type RunningSaga } from './support/migration-saga.runner.js';
-import { startMigrationWorld, TENANT, type MigrationWorld } from './support/migration-world.js';
+import { TENANT } from './support/migration-world.js';
+import { sagaSuite } from './support/saga-suite.js';
 
 // Turns fail over off a dying shard before the registry declares it failed: placement re-pins
 // those conversations itself (reason failover) and RecordedMoves records each move. Then the saga
@@ -9,21 +9,10 @@ import { startMigrationWorld, TENANT, type MigrationWorld } from './support/migr
 // and it names the shard the registry pins it to: the two paths never both record a move.
 const CONVERSATIONS = 24;
 
-let world: MigrationWorld;
-let saga: RunningSaga;
-
-beforeAll(async () => {
-  world = await startMigrationWorld();
-  await world.registerShards(['shard-a', 'shard-b', 'shard-c']);
-  saga = await startSagaInWorld(world, { concurrency: 8 });
-}, 120_000);
-
-afterAll(async () => {
-  await saga?.stop();
-  await world?.close();
-}, 60_000);
+const suite = sagaSuite({ concurrency: 8 });
 
 it('records one ConversationMigrated per conversation whether a failover or the saga moved it', async () => {
+  const { world, saga } = suite;
   const ids = await world.seedConversations('shard-a', CONVERSATIONS);
   const failedOver = ids.slice(0, CONVERSATIONS / 2);
 

@@ -1,27 +1,15 @@
 import { shard } from '@spillway/contracts';
 import { waitFor } from '@spillway/testing';
-import { startSagaInWorld, type RunningSaga } from './support/migration-saga.runner.js';
-import { startMigrationWorld, type MigrationWorld } from './support/migration-world.js';
+import { sagaSuite } from './support/saga-suite.js';
 import { expectEachMovedOnce } from './support/moved-once.js';
 
 // Real registry and conversation-state (in this process, own databases), real Kafka topics, the
 // saga with the router's real adapters (its Prewarm calls reach small gRPC Inference servers that
 // record them). 200 conversations are pinned to shard-a; shard-a stops heartbeating.
-let world: MigrationWorld;
-let saga: RunningSaga;
-
-beforeAll(async () => {
-  world = await startMigrationWorld();
-  await world.registerShards(['shard-a', 'shard-b', 'shard-c']);
-  saga = await startSagaInWorld(world, { concurrency: 16 });
-}, 120_000);
-
-afterAll(async () => {
-  await saga?.stop();
-  await world?.close();
-}, 60_000);
+const suite = sagaSuite({ concurrency: 16 });
 
 it('moves every conversation off a failed shard, each with exactly one ConversationMigrated', async () => {
+  const { world } = suite;
   const ids = await world.seedConversations('shard-a', 200);
   expect(await world.listOnShard('shard-a')).toHaveLength(200);
 

@@ -1,28 +1,16 @@
 import { events, type conversation } from '@spillway/contracts';
 import { waitFor } from '@spillway/testing';
-import { startSagaInWorld, type RunningSaga } from './support/migration-saga.runner.js';
-import { startMigrationWorld, TENANT, type MigrationWorld } from './support/migration-world.js';
+import { TENANT } from './support/migration-world.js';
+import { sagaSuite } from './support/saga-suite.js';
 
 // A stored conversation's pins are recorded too (ConversationPinned), so its stream follows the
 // registry through a spill: a failover off the spill target is then recorded as the move it is,
 // where before conversation-state refused it (the stream still named the shard spilled from).
 
-let world: MigrationWorld;
-let saga: RunningSaga;
-
-beforeAll(async () => {
-  world = await startMigrationWorld();
-  await world.registerShards(['shard-a', 'shard-b', 'shard-c']);
-  saga = await startSagaInWorld(world, { concurrency: 2 });
-}, 120_000);
-
-afterAll(async () => {
-  await saga?.stop();
-  await world?.close();
-}, 60_000);
+const suite = sagaSuite({ concurrency: 2 });
 
 async function stream(conversationId: string): Promise<events.ConversationEvent['event'][]> {
-  const read = await world.store.readStream({
+  const read = await suite.world.store.readStream({
     tenantId: TENANT,
     conversationId,
     fromVersion: 1,
@@ -40,8 +28,8 @@ async function pinnedShards(conversationId: string): Promise<string[]> {
 }
 
 async function moveInRegistry(conversationId: string, shardId: string, reason: string) {
-  const before = await world.assignment(conversationId);
-  const outcome = await world.registry.compareAndSetAssignment({
+  const before = await suite.world.assignment(conversationId);
+  const outcome = await suite.world.registry.compareAndSetAssignment({
     conversationId,
     tenantId: TENANT,
     shardId,
@@ -53,6 +41,7 @@ async function moveInRegistry(conversationId: string, shardId: string, reason: s
 }
 
 it('records the first pin and a spill, then a failover off the spill target as one move', async () => {
+  const { world, saga } = suite;
   const [conversationId = ''] = await world.seedConversations('shard-a', 1);
   const firstPin = { tenantId: TENANT, conversationId, shardId: 'shard-a', fromVersion: 0 };
   saga.moves.pinned({ ...firstPin, reason: 'new' });

@@ -3,16 +3,22 @@ import { type Conversation, type TurnEvent } from '../../domain/chat.js';
 import { estimatePromptTokens } from '../../domain/token-estimate.js';
 import { ModelCatalog } from '../list-models/model-catalog.js';
 import { type ChatPort } from '../ports/chat.port.js';
-import { type Log } from '../ports/system.port.js';
 import { AdmissionGate } from '../run-turn/admission-gate.js';
 import { TurnRunner } from '../run-turn/turn-runner.js';
-import { aTenant, allowed, NO_METRICS, stoppedClock } from '../testing/fixtures.js';
+import {
+  aTenant,
+  allowed,
+  NO_METRICS,
+  quietLog,
+  stoppedClock,
+  TURN_SETTINGS,
+} from '../testing/fixtures.js';
 import { Conversations, type SendTurn } from './conversations.use-case.js';
 
 const tenant = aTenant;
 const clock = stoppedClock;
 const metrics = NO_METRICS;
-const log: Log = { warn: () => undefined, info: () => undefined };
+const log = quietLog;
 
 const stored: Conversation = {
   id: 'c-1',
@@ -64,14 +70,7 @@ function setup() {
     metrics,
     clock,
     log,
-    {
-      defaultCompletionReserve: 100,
-      turnTimeoutMs: 60_000,
-      cacheTtlMs: 60_000,
-      cacheEnabled: true,
-      idempotencyTtlMs: 60_000,
-      idempotencyWaitMs: 0,
-    },
+    TURN_SETTINGS,
   );
   const catalog = new ModelCatalog(chat, clock, log, { ttlMs: 60_000, maxPromptTokens: 65_536 });
   return { conversations: new Conversations(chat, catalog, runner), reservations };

@@ -4,7 +4,14 @@ import { type ChatPort, type ConverseCommand } from '../ports/chat.port.js';
 import { type IdempotencyClaim, type IdempotencyStore } from '../ports/idempotency.port.js';
 import { type QuotaPort } from '../ports/quota.port.js';
 import { type ResponseCache } from '../ports/response-cache.port.js';
-import { aTenant, allowed, NO_METRICS, stoppedClock } from '../testing/fixtures.js';
+import {
+  aTenant,
+  allowed,
+  NO_METRICS,
+  quietLog,
+  stoppedClock,
+  TURN_SETTINGS,
+} from '../testing/fixtures.js';
 import { AdmissionGate } from './admission-gate.js';
 import { type TurnRequest, TurnRunner } from './turn-runner.js';
 
@@ -73,15 +80,8 @@ function setup(request: Partial<TurnRequest> = {}) {
     gate,
     metrics,
     clock,
-    { warn: () => undefined, info: () => undefined },
-    {
-      defaultCompletionReserve: 100,
-      turnTimeoutMs: 60_000,
-      cacheTtlMs: 60_000,
-      cacheEnabled: true,
-      idempotencyTtlMs: 60_000,
-      idempotencyWaitMs: 0,
-    },
+    quietLog,
+    TURN_SETTINGS,
   );
   const turnRequest: TurnRequest = {
     tenant,

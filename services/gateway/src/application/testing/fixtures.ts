@@ -1,7 +1,8 @@
 import { type QuotaDecision } from '../../domain/rate-limit.js';
 import { type Tenant } from '../../domain/tenant.js';
 import { type GatewayMetrics } from '../ports/gateway-metrics.port.js';
-import { type Clock } from '../ports/system.port.js';
+import { type Clock, type Log } from '../ports/system.port.js';
+import { type TurnRunnerOptions } from '../run-turn/turn-runner.js';
 
 /** Test data shared by the application specs. */
 export const aTenant: Tenant = {
@@ -28,4 +29,17 @@ export const NO_METRICS: GatewayMetrics = {
   idempotentReplay: () => undefined,
   turnFinished: () => undefined,
   turnsInFlight: () => undefined,
+};
+
+/** A log that writes nothing. */
+export const quietLog: Log = { warn: () => undefined, info: () => undefined };
+
+/** TurnRunner settings for specs: cache and idempotency on, nothing waits. */
+export const TURN_SETTINGS: TurnRunnerOptions = {
+  defaultCompletionReserve: 100,
+  turnTimeoutMs: 60_000,
+  cacheTtlMs: 60_000,
+  cacheEnabled: true,
+  idempotencyTtlMs: 60_000,
+  idempotencyWaitMs: 0,
 };

@@ -64,22 +64,12 @@ export class GrpcMigrationConversations implements MigrationConversationsPort {
       conversationId: command.conversationId,
       shardId: command.shardId,
       reason: command.reason,
-      metadata: {
-        correlationId: command.conversationId,
-        causationId: command.causationId,
-        traceparent: currentTraceparent() ?? '',
-        idempotencyKey: '',
-      },
+      metadata: eventMetadata(command.conversationId, command.causationId),
     });
   }
 
   async recordMigration(command: RecordMigration): Promise<boolean> {
-    const metadata: proto.EventMetadata = {
-      correlationId: command.migrationId,
-      causationId: command.causationId,
-      traceparent: currentTraceparent() ?? '',
-      idempotencyKey: '',
-    };
+    const metadata = eventMetadata(command.migrationId, command.causationId);
     const common = {
       tenantId: command.tenantId,
       conversationId: command.conversationId,
@@ -95,4 +85,14 @@ export class GrpcMigrationConversations implements MigrationConversationsPort {
     });
     return completed.result?.duplicate !== true;
   }
+}
+
+/** The events' metadata: what they correlate with, what caused them, and this trace. */
+function eventMetadata(correlationId: string, causationId: string): proto.EventMetadata {
+  return {
+    correlationId,
+    causationId,
+    traceparent: currentTraceparent() ?? '',
+    idempotencyKey: '',
+  };
 }

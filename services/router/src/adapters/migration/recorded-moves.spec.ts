@@ -5,7 +5,7 @@ import {
   type RecordMigration,
   type RecordPin,
 } from '../../application/migrate-conversations/index.js';
-import type { ConversationMove } from '../../application/place-turn/place-turn.js';
+import type { ConversationMove, ConversationPin } from '../../application/place-turn/place-turn.js';
 import { aShard, type ShardView } from '../../domain/index.js';
 import { RecordedMoves } from './recorded-moves.js';
 
@@ -99,25 +99,20 @@ describe('RecordedMoves', () => {
     ]);
   });
 
+  const pin: ConversationPin = {
+    tenantId: 'tenant-1',
+    conversationId: 'c-1',
+    shardId: 'spare',
+    reason: 'spill',
+    fromVersion: 4,
+  };
+
   it('records a pin as ConversationPinned, caused by the version it replaced', async () => {
     const { moves, pins, logged } = setup(async () => true);
-    moves.pinned({
-      tenantId: 'tenant-1',
-      conversationId: 'c-1',
-      shardId: 'spare',
-      reason: 'spill',
-      fromVersion: 4,
-    });
+    moves.pinned(pin);
     await settle();
-    expect(pins).toEqual([
-      {
-        tenantId: 'tenant-1',
-        conversationId: 'c-1',
-        shardId: 'spare',
-        reason: 'spill',
-        causationId: 'spill@4',
-      },
-    ]);
+    const { fromVersion: _replaced, ...recorded } = pin;
+    expect(pins).toEqual([{ ...recorded, causationId: 'spill@4' }]);
     expect(logged).toEqual([]);
   });
 
@@ -125,13 +120,7 @@ describe('RecordedMoves', () => {
     const { moves, logged } = setup(async () => {
       throw new DomainError('CONVERSATION.CLOSED', 'Conversation c-1 is closed');
     });
-    moves.pinned({
-      tenantId: 'tenant-1',
-      conversationId: 'c-1',
-      shardId: 'spare',
-      reason: 'new',
-      fromVersion: 0,
-    });
+    moves.pinned({ ...pin, reason: 'new', fromVersion: 0 });
     await settle();
     expect(logged).toEqual([
       {
