@@ -21,7 +21,7 @@ export interface SamplingParams {
   readonly frequencyPenalty?: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error';
+export type FinishReason = 'stop' | 'length' | 'cancelled';
 
 export interface Usage {
   readonly promptTokens: number;

@@ -10,6 +10,7 @@ import {
 } from '../../application/ports/chat.port.js';
 import {
   type ChatMessage,
+  type FinishReason,
   type Conversation,
   type ModelInfo,
   type Role,
@@ -87,7 +88,7 @@ export class RouterChatClient implements ChatPort {
             yield {
               type: 'completed',
               turnId: event.value.turnId,
-              finishReason: mapping.finishReasonFromProto(event.value.finishReason) ?? 'stop',
+              finishReason: finishReasonFromRouter(event.value.finishReason),
               usage: mapping.usageFromProto(event.value.usage),
             };
             break;
@@ -200,3 +201,17 @@ function fromProtoRole(role: common.Role): Role | undefined {
 }
 
 export const toProtoPriority: (priority: Priority) => common.Priority = mapping.priorityToProto;
+
+/**
+ * OpenAI's clients know `stop` and `length`; a reply never ends with `error` there. The router
+ * resumes a reply an engine ended with an error on another shard, so an `error` that still arrives
+ * (a router that predates that) fails the turn with a retryable status instead of passing an
+ * unknown finish reason to the client.
+ */
+export function finishReasonFromRouter(reason: common.FinishReason): FinishReason {
+  const name = mapping.finishReasonFromProto(reason) ?? 'stop';
+  if (name !== 'error') return name;
+  throw new DomainError('SHARD.UNAVAILABLE', 'The engine ended the reply with an error; retry.', {
+    retryAfterSeconds: 1,
+  });
+}

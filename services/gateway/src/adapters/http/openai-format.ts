@@ -20,8 +20,6 @@ export function openAiFinishReason(reason: FinishReason): string {
     // A cancelled turn stopped early at the client's or operator's request.
     case 'cancelled':
       return 'stop';
-    case 'error':
-      return 'error';
     default: {
       const unhandled: never = reason;
       return unhandled;

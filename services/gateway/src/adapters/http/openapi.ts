@@ -81,7 +81,7 @@ const RESPONSE_SCHEMAS: Record<string, JsonSchema> = {
               type: 'object',
               properties: { role: { const: 'assistant' }, content: { type: 'string' } },
             },
-            finish_reason: { type: 'string', enum: ['stop', 'length', 'error'] },
+            finish_reason: { type: 'string', enum: ['stop', 'length'] },
           },
         },
       },

@@ -9,6 +9,19 @@ export class StreamEndedEarly extends Error {
   }
 }
 
+/**
+ * The engine ended the reply with finish reason `error` (vLLM's `FinishReason.ERROR`: the request
+ * failed inside the engine after it was accepted). The text streamed so far is good; the rest
+ * comes from another shard, as after any mid-stream failure, so callers never see a reply that
+ * merely stops with an engine error.
+ */
+export class EngineFinishedWithError extends Error {
+  constructor(readonly shardId: string) {
+    super(`shard ${shardId} ended the reply with an engine error`);
+    this.name = 'EngineFinishedWithError';
+  }
+}
+
 export type AttemptFailure =
   | { readonly kind: 'cancelled' }
   /** Try another shard; `suspect` keeps the shard out of placements for a little while. */
@@ -33,6 +46,8 @@ export function classifyAttemptFailure(
     return { kind: 'retry', suspect: true, cause };
   }
   if (error instanceof StreamEndedEarly) return { kind: 'retry', suspect: true, cause: 'ended' };
+  if (error instanceof EngineFinishedWithError)
+    return { kind: 'retry', suspect: true, cause: 'engine-error' };
   if (!isDomainError(error)) return { kind: 'fatal' };
   switch (error.code) {
     case 'SHARD.OVERLOADED':

@@ -25,6 +25,7 @@ import type {
   InferencePort,
   ShardAddress,
 } from '../inference.port.js';
+import type { TurnFinishReason } from '../conversation.port.js';
 import { SILENT_LOG } from '../log.port.js';
 import { PlaceTurn } from '../place-turn/place-turn.js';
 import { NO_METRICS } from '../router-metrics.port.js';
@@ -53,7 +54,11 @@ class ScriptedInference implements InferencePort {
 /** Streams `tokens`; `failAfter` tokens in, throws `error` (or hangs until aborted). */
 function reply(
   tokens: readonly string[],
-  options: { failAfter?: number; error?: Error | 'hang' | 'end' } = {},
+  options: {
+    failAfter?: number;
+    error?: Error | 'hang' | 'end';
+    finishReason?: TurnFinishReason;
+  } = {},
 ): Script {
   return async function* (request, signal) {
     yield { kind: 'started', shardId: '', promptTokens: 10 };
@@ -74,7 +79,7 @@ function reply(
     }
     yield {
       kind: 'completed',
-      finishReason: 'stop',
+      finishReason: options.finishReason ?? 'stop',
       usage: {
         promptTokens: 10,
         completionTokens: tokens.length,
@@ -316,6 +321,23 @@ describe('turn runner', () => {
     const events = await collect(runner.run(spec, new AbortController().signal));
 
     expect(events.at(-1)).toMatchObject({ result: { text: ' one two', failovers: 1 } });
+  });
+
+  it('resumes a reply the engine ended with an error on another shard, after the text already sent', async () => {
+    const inference = new ScriptedInference()
+      .on('home', reply([' one', ' two'], { finishReason: 'error' }))
+      .on('spare', reply([' three'], { finishReason: 'length' }));
+    const { runner } = aRunner(inference);
+
+    const events = await collect(runner.run(spec, new AbortController().signal));
+
+    expect(inference.calls[1]).toMatchObject({
+      shardId: 'spare',
+      request: { resumeFromText: ' one two' },
+    });
+    expect(events.at(-1)).toMatchObject({
+      result: { text: ' one two three', shardId: 'spare', finishReason: 'length', failovers: 1 },
+    });
   });
 
   it('cuts a silent stream when the shard turns FAILED in the directory, and resumes it', async () => {

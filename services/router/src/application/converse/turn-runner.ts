@@ -15,7 +15,12 @@ import type { PlaceTurn, PlaceTurnResult } from '../place-turn/place-turn.js';
 import type { EncodedPrompt, PromptEncoder } from '../prompt-encoder.port.js';
 import type { RouterMetrics } from '../router-metrics.port.js';
 import type { Timer } from '../timer.port.js';
-import { cancellation, classifyAttemptFailure, StreamEndedEarly } from './turn-failure.js';
+import {
+  cancellation,
+  classifyAttemptFailure,
+  EngineFinishedWithError,
+  StreamEndedEarly,
+} from './turn-failure.js';
 
 /** One turn as the runner needs it: what to send, and how to place it. */
 export interface TurnSpec {
@@ -260,6 +265,7 @@ export class TurnRunner {
               tokens += Math.max(1, this.deps.encoder.countTextTokens(event.text));
               break;
             case 'completed':
+              if (event.finishReason === 'error') throw new EngineFinishedWithError(shard.id);
               completed = event;
               break;
             default: {
