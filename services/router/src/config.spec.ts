@@ -57,4 +57,15 @@ describe('router config', () => {
         expect(message).toContain(variable);
     }
   });
+
+  it('follows the shared table unless the replica is given one, and names a source that conflicts', () => {
+    expect(loadRouterConfig({}).MODEL_ROUTES_SOURCE).toBeUndefined();
+    expect(loadRouterConfig({ MODEL_ROUTES_SOURCE: 'derived' }).MODEL_ROUTES_SOURCE).toBe(
+      'derived',
+    );
+    expect(() => loadRouterConfig({ MODEL_ROUTES_SOURCE: 'etcd' })).toThrow(/MODEL_ROUTES_SOURCE/);
+    expect(() =>
+      loadRouterConfig({ MODEL_ROUTES_SOURCE: 'registry', MODEL_ROUTES_FILE: '/tmp/routes.json' }),
+    ).toThrow(/MODEL_ROUTES_SOURCE.*without MODEL_ROUTES and MODEL_ROUTES_FILE/s);
+  });
 });

@@ -162,6 +162,12 @@ export const routerConfigSchema = z
     MODEL_ROUTES: z.string().min(1).optional(),
     /** The same table in a file, re-read on SIGHUP (a rollback: edit, then kill -HUP). */
     MODEL_ROUTES_FILE: z.string().min(1).optional(),
+    /**
+     * Without MODEL_ROUTES or MODEL_ROUTES_FILE: `registry` (default) follows the table every
+     * replica shares, stored in the shard registry, and ReplaceModelRoutes writes to it; `derived`
+     * keeps this replica's own table, derived from the pools the shards serve, as before.
+     */
+    MODEL_ROUTES_SOURCE: z.enum(['registry', 'derived']).optional(),
     /** This router's zone: shards there are preferred. */
     ZONE: z.string().min(1).optional(),
     PLACEMENT_FILTERS: filterList,
@@ -212,6 +218,16 @@ export const routerConfigSchema = z
         code: 'custom',
         path: ['MODEL_ROUTES_FILE'],
         message: 'set MODEL_ROUTES or MODEL_ROUTES_FILE, not both',
+      });
+    }
+    if (
+      config.MODEL_ROUTES_SOURCE !== undefined &&
+      (config.MODEL_ROUTES !== undefined || config.MODEL_ROUTES_FILE !== undefined)
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['MODEL_ROUTES_SOURCE'],
+        message: `${config.MODEL_ROUTES_SOURCE} applies only without MODEL_ROUTES and MODEL_ROUTES_FILE, which give this replica a table of its own; unset one or the other`,
       });
     }
     const every = config.DIRECTORY_SAMPLE_EVERY;

@@ -21,12 +21,11 @@ import {
   TurnRunner,
   type ConversationPort,
   type LogPort,
+  type ModelRoutesStore,
   type ShardLifecycleObserver,
 } from './application/index.js';
-import {
-  ModelRoutesSource,
-  type ModelRoutesOrigin,
-} from './adapters/config/model-routes.source.js';
+import { ModelRoutesSource, type ReloadOutcome } from './adapters/config/model-routes.source.js';
+import { SharedModelRoutesSource } from './adapters/config/shared-model-routes.source.js';
 import { GrpcConversationStore } from './adapters/conversation/grpc-conversation.store.js';
 import { InMemoryConversationStore } from './adapters/conversation/in-memory-conversation.store.js';
 import { ChatGrpcController } from './adapters/grpc/chat.grpc.controller.js';
@@ -39,9 +38,11 @@ import { OtelRouterMetrics } from './adapters/metrics/otel-router-metrics.js';
 import { SimulatorPromptEncoder } from './adapters/prefix/simulator-prompt.encoder.js';
 import { AssignmentWatchConsumer } from './adapters/registry/assignment-watch.consumer.js';
 import { GrpcAssignmentRegistry } from './adapters/registry/grpc-assignment-registry.js';
-import { createRegistryClient } from './adapters/registry/registry-client.js';
+import { GrpcSharedRoutesRegistry } from './adapters/registry/grpc-shared-routes-registry.js';
+import { ModelRoutesWatchConsumer } from './adapters/registry/model-routes-watch.consumer.js';
+import { createRegistryClient, type RegistryClient } from './adapters/registry/registry-client.js';
 import { ShardWatchConsumer } from './adapters/registry/shard-watch.consumer.js';
-import { WatchLoop } from './adapters/registry/watch-loop.js';
+import { WatchLoop, type WatchConsumer } from './adapters/registry/watch-loop.js';
 import { nestLog } from './adapters/system/nest-log.js';
 import { systemClock, systemTimer, uuidIds } from './adapters/system/system-ports.js';
 import { tierPolicies, type RouterConfig } from './config.js';
@@ -70,11 +71,43 @@ function providers(config: RouterConfig): Provider[] {
   return [{ provide: RouterRuntime, useFactory: () => compose(config) }, RouterLifecycle];
 }
 
-function modelRoutesOrigin(config: RouterConfig): ModelRoutesOrigin {
-  if (config.MODEL_ROUTES !== undefined) return { kind: 'inline', json: config.MODEL_ROUTES };
-  if (config.MODEL_ROUTES_FILE !== undefined)
-    return { kind: 'file', path: config.MODEL_ROUTES_FILE };
-  return { kind: 'derived' };
+interface ModelRoutes {
+  readonly routes: ModelRoutesStore & ShardLifecycleObserver & { reload(): ReloadOutcome };
+  /** Set when the table is the shared one: the registry's watch that keeps it current. */
+  readonly watch?: WatchConsumer;
+}
+
+/**
+ * A table given to this replica (MODEL_ROUTES, MODEL_ROUTES_FILE) is its own, as is the derived one
+ * with MODEL_ROUTES_SOURCE=derived. Otherwise the replica follows the table every replica shares,
+ * stored in the shard registry (docs/adr/0007).
+ */
+function modelRoutes(
+  config: RouterConfig,
+  shards: ShardDirectory,
+  registryClient: RegistryClient,
+  log: LogPort,
+): ModelRoutes {
+  const ownTable = config.MODEL_ROUTES !== undefined || config.MODEL_ROUTES_FILE !== undefined;
+  if (!ownTable && config.MODEL_ROUTES_SOURCE !== 'derived') {
+    const routes = new SharedModelRoutesSource(
+      new GrpcSharedRoutesRegistry(registryClient),
+      shards,
+      log,
+    );
+    return { routes, watch: new ModelRoutesWatchConsumer(registryClient, routes).consume };
+  }
+  const routes = new ModelRoutesSource(
+    config.MODEL_ROUTES !== undefined
+      ? { kind: 'inline', json: config.MODEL_ROUTES }
+      : config.MODEL_ROUTES_FILE !== undefined
+        ? { kind: 'file', path: config.MODEL_ROUTES_FILE }
+        : { kind: 'derived' },
+    shards,
+    log,
+  );
+  routes.load();
+  return { routes };
 }
 
 /**
@@ -120,8 +153,8 @@ function compose(config: RouterConfig): RouterRuntime {
   const shards = new ShardDirectory({ sampleEvery: config.DIRECTORY_SAMPLE_EVERY });
   const assignments = new AssignmentView();
   const queues = new ShardQueues(config.QUEUE_CAPACITY_PER_SHARD);
-  const routes = new ModelRoutesSource(modelRoutesOrigin(config), shards, log);
-  routes.load();
+  const registryClient = createRegistryClient(config.REGISTRY_ADDRESS, config.REGISTRY_DEADLINE_MS);
+  const { routes, watch: routesWatch } = modelRoutes(config, shards, registryClient, log);
 
   const attempts = new OpenAttempts();
   const metrics = new OtelRouterMetrics();
@@ -129,7 +162,6 @@ function compose(config: RouterConfig): RouterRuntime {
   metrics.observe(admission);
   const suspects = new SuspectShards(clock, config.SUSPECT_SHARD_MS);
   const inference = new InferenceClientPool({ generateDeadlineMs: config.GENERATE_DEADLINE_MS });
-  const registryClient = createRegistryClient(config.REGISTRY_ADDRESS, config.REGISTRY_DEADLINE_MS);
   // Moves every conversation off a shard that fails or drains (DESIGN.md flow 3); needs the
   // lifecycle topic and the conversation store, so a router without them runs without it.
   const migration =
@@ -291,6 +323,10 @@ function compose(config: RouterConfig): RouterRuntime {
       new AssignmentWatchConsumer(registryClient, assignments, log).consume,
       { ...watchOptions, name: 'assignment' },
     ),
+    modelRoutesWatch:
+      routesWatch === undefined
+        ? undefined
+        : new WatchLoop(routesWatch, { ...watchOptions, name: 'model routes' }),
     admission,
     reloadModelRoutes: () => routes.reload(),
     // Runs once the shard watch is in sync: the saga places conversations with it.

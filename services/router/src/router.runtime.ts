@@ -13,6 +13,8 @@ export interface RouterParts {
   readonly grpcServer: GrpcServer;
   readonly shardWatch: WatchLoop;
   readonly assignmentWatch: WatchLoop;
+  /** Set when the model routes are the table every replica shares, kept by the registry. */
+  readonly modelRoutesWatch?: WatchLoop | undefined;
   readonly admission: TurnAdmission;
   readonly reloadModelRoutes: () => ReloadOutcome;
   /** Things that start after the watches and stop after the server (Kafka, clients). */
@@ -45,11 +47,15 @@ export class RouterRuntime {
   }
 
   async start(): Promise<void> {
-    const { shardWatch, assignmentWatch, admission, log } = this.parts;
+    const { shardWatch, assignmentWatch, modelRoutesWatch, admission, log } = this.parts;
     shardWatch.start();
     assignmentWatch.start();
+    modelRoutesWatch?.start();
     const synced = await waitUntil(
-      () => shardWatch.isConnected && assignmentWatch.isConnected,
+      () =>
+        shardWatch.isConnected &&
+        assignmentWatch.isConnected &&
+        (modelRoutesWatch?.isConnected ?? true),
       this.parts.registryWaitMs,
     );
     if (!synced) {
@@ -66,7 +72,11 @@ export class RouterRuntime {
   async stop(): Promise<void> {
     await this.parts.grpcServer.shutdown(this.parts.shutdownGraceMs);
     clearInterval(this.sweeper);
-    await Promise.all([this.parts.shardWatch.stop(), this.parts.assignmentWatch.stop()]);
+    await Promise.all([
+      this.parts.shardWatch.stop(),
+      this.parts.assignmentWatch.stop(),
+      this.parts.modelRoutesWatch?.stop(),
+    ]);
     await this.parts.stopBackground();
   }
 }

@@ -15,6 +15,7 @@ import { LifecycleEventRelay } from './adapters/messaging/lifecycle-event.relay.
 import { openDataSource } from './adapters/persistence/data-source.js';
 import { ensureDatabase } from './adapters/persistence/ensure-database.js';
 import { TypeOrmAssignmentRepository } from './adapters/persistence/typeorm-assignment.repository.js';
+import { TypeOrmModelRoutesRepository } from './adapters/persistence/typeorm-model-routes.repository.js';
 import { TypeOrmShardRepository } from './adapters/persistence/typeorm-shard.repository.js';
 import { GrpcShardProbe } from './adapters/probe/grpc-shard-probe.js';
 import { FailureDetectionTimer } from './adapters/scheduling/failure-detection.timer.js';
@@ -23,17 +24,22 @@ import { CompareAndSetAssignmentUseCase } from './application/compare-and-set-as
 import { DetectFailuresUseCase } from './application/detect-failures/detect-failures.use-case.js';
 import { DrainShardUseCase } from './application/drain-shard/drain-shard.use-case.js';
 import { GetAssignmentQuery } from './application/get-assignment/get-assignment.query.js';
+import { GetModelRoutesQuery } from './application/get-model-routes/get-model-routes.query.js';
 import { ListAssignmentsQuery } from './application/list-assignments/list-assignments.query.js';
 import { ListShardsQuery } from './application/list-shards/list-shards.query.js';
+import { SharedRoutes } from './application/model-routes/shared-routes.js';
 import { RecordHeartbeatUseCase } from './application/record-heartbeat/record-heartbeat.use-case.js';
 import type { ShardChange } from './application/registry/shard-change.js';
 import { ShardRegistry } from './application/registry/shard-registry.js';
 import { RegisterShardUseCase } from './application/register-shard/register-shard.use-case.js';
 import { RemoveShardUseCase } from './application/remove-shard/remove-shard.use-case.js';
+import { ReplaceModelRoutesUseCase } from './application/replace-model-routes/replace-model-routes.use-case.js';
 import { WatchAssignmentsQuery } from './application/watch-assignments/watch-assignments.query.js';
+import { WatchModelRoutesQuery } from './application/watch-model-routes/watch-model-routes.query.js';
 import { WatchShardsQuery } from './application/watch-shards/watch-shards.query.js';
 import { SHARD_METADATA_CONFIG, type ShardMetadataConfig } from './config.js';
 import type { Assignment } from './domain/assignment.js';
+import type { SharedModelRoutes } from './domain/model-routes.js';
 import { ShardMetadataLifecycle, ShardMetadataRuntime } from './shard-metadata.runtime.js';
 
 const DATA_SOURCE = Symbol('DataSource');
@@ -56,6 +62,7 @@ function providers(config: ShardMetadataConfig): Provider[] {
   const lifecycleTopic = defineTopic(config.SHARD_LIFECYCLE_TOPIC, topics.shardLifecycle.codec);
   const shardFeed = new InMemoryChangeFeed<ShardChange>();
   const assignmentFeed = new InMemoryChangeFeed<Assignment>();
+  const routesFeed = new InMemoryChangeFeed<SharedModelRoutes>();
 
   return [
     { provide: SHARD_METADATA_CONFIG, useValue: config },
@@ -88,9 +95,19 @@ function providers(config: ShardMetadataConfig): Provider[] {
         new AssignmentMap(new TypeOrmAssignmentRepository(dataSource), systemClock, assignmentFeed),
     },
     {
+      provide: SharedRoutes,
+      inject: [DATA_SOURCE],
+      useFactory: (dataSource: DataSource) =>
+        new SharedRoutes(new TypeOrmModelRoutesRepository(dataSource), systemClock, routesFeed),
+    },
+    {
       provide: GRPC_SERVER,
-      inject: [ShardRegistry, AssignmentMap],
-      useFactory: (registry: ShardRegistry, assignments: AssignmentMap): GrpcServer => {
+      inject: [ShardRegistry, AssignmentMap, SharedRoutes],
+      useFactory: (
+        registry: ShardRegistry,
+        assignments: AssignmentMap,
+        routes: SharedRoutes,
+      ): GrpcServer => {
         const controller = new ShardRegistryGrpcController({
           registerShard: new RegisterShardUseCase(registry, config.HEARTBEAT_INTERVAL_MS),
           recordHeartbeat: new RecordHeartbeatUseCase(registry),
@@ -105,6 +122,9 @@ function providers(config: ShardMetadataConfig): Provider[] {
             snapshotChunkSize: config.WATCH_SNAPSHOT_CHUNK,
             maxBuffered: config.WATCH_MAX_BUFFERED,
           }),
+          getModelRoutes: new GetModelRoutesQuery(routes),
+          replaceModelRoutes: new ReplaceModelRoutesUseCase(routes),
+          watchModelRoutes: new WatchModelRoutesQuery(routes, config.WATCH_MAX_BUFFERED),
         });
         return createGrpcServer({
           serviceName: 'shard-metadata',
@@ -171,11 +191,20 @@ function providers(config: ShardMetadataConfig): Provider[] {
     },
     {
       provide: ShardMetadataRuntime,
-      inject: [DATA_SOURCE, ShardRegistry, AssignmentMap, RELAY, FAILURE_DETECTION, GRPC_SERVER],
+      inject: [
+        DATA_SOURCE,
+        ShardRegistry,
+        AssignmentMap,
+        SharedRoutes,
+        RELAY,
+        FAILURE_DETECTION,
+        GRPC_SERVER,
+      ],
       useFactory: (
         dataSource: DataSource,
         registry: ShardRegistry,
         assignments: AssignmentMap,
+        routes: SharedRoutes,
         relay: LifecycleEventRelay,
         failureDetection: FailureDetectionTimer,
         grpcServer: GrpcServer,
@@ -184,10 +213,11 @@ function providers(config: ShardMetadataConfig): Provider[] {
           dataSource,
           registry,
           assignments,
+          routes,
           relay,
           failureDetection,
           grpcServer,
-          feeds: [shardFeed, assignmentFeed],
+          feeds: [shardFeed, assignmentFeed, routesFeed],
           shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         }),
     },

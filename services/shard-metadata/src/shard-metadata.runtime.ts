@@ -8,6 +8,7 @@ import {
 import type { GrpcServer } from '@spillway/grpc';
 import type { DataSource } from 'typeorm';
 import type { AssignmentMap } from './application/assignments/assignment-map.js';
+import type { SharedRoutes } from './application/model-routes/shared-routes.js';
 import type { ChangeFeed } from './application/ports/change-feed.port.js';
 import type { ShardRegistry } from './application/registry/shard-registry.js';
 import type { LifecycleEventRelay } from './adapters/messaging/lifecycle-event.relay.js';
@@ -17,6 +18,7 @@ export interface ShardMetadataParts {
   readonly dataSource: DataSource;
   readonly registry: ShardRegistry;
   readonly assignments: AssignmentMap;
+  readonly routes: SharedRoutes;
   readonly relay: LifecycleEventRelay;
   readonly failureDetection: FailureDetectionTimer;
   readonly grpcServer: GrpcServer;
@@ -41,10 +43,13 @@ export class ShardMetadataRuntime {
   }
 
   async start(): Promise<void> {
-    const { registry, assignments, relay, failureDetection, grpcServer } = this.parts;
+    const { registry, assignments, routes, relay, failureDetection, grpcServer } = this.parts;
     const shards = await registry.load();
     const pinned = await assignments.load();
-    this.logger.log(`loaded ${shards} shards and ${pinned} assignments`);
+    const { generation } = await routes.load();
+    this.logger.log(
+      `loaded ${shards} shards, ${pinned} assignments and model routes generation ${generation}`,
+    );
     relay.start();
     failureDetection.start();
     this.boundPort = await grpcServer.start();

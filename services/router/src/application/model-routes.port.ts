@@ -8,9 +8,12 @@ export interface ModelRoutesPort {
 /** The table in force, as an operator sees it. */
 export interface ModelRoutesSnapshot {
   readonly table: ModelRouteTable;
-  /** Increases with every table swapped in (start-up, reload, replace). */
+  /**
+   * A replica's own table: increases with every table swapped in (start-up, reload, replace). The
+   * shared table: the registry's generation, the same on every replica.
+   */
   readonly generation: number;
-  /** Where the table came from (the configured source, or 'admin'). */
+  /** Where the table came from (the configured source, 'admin', or the shared table's state). */
   readonly source: string;
 }
 
@@ -24,7 +27,26 @@ export interface ModelRoutesStore extends ModelRoutesPort {
   snapshot(): ModelRoutesSnapshot;
   /**
    * Swaps `table` in whole, if the generation in force is `expectedGeneration` (0: any). The table
-   * has been validated by the caller.
+   * has been validated by the caller. A shared table is written to where it is shared first, so
+   * this may reject with a DomainError when that cannot be reached (nothing changed then).
    */
-  swap(table: ModelRouteTable, expectedGeneration: number): ModelRoutesSwap;
+  swap(table: ModelRouteTable, expectedGeneration: number): Promise<ModelRoutesSwap>;
+}
+
+/** The model routes every replica shares, as the shard registry stores them. */
+export interface SharedModelRoutes {
+  readonly table: ModelRouteTable;
+  /** 0: the registry holds no table yet. */
+  readonly generation: number;
+}
+
+export interface SharedRoutesReplace {
+  readonly applied: boolean;
+  /** As stored after the call, whether or not this call changed it. */
+  readonly current: SharedModelRoutes;
+}
+
+/** Where the shared table is written: the shard registry, with compare-and-set on generation. */
+export interface SharedRoutesRegistry {
+  replace(table: ModelRouteTable, expectedGeneration: number): Promise<SharedRoutesReplace>;
 }

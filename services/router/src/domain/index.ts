@@ -21,6 +21,7 @@ export * from './queueing/retry-hint.js';
 export * from './queueing/shard-queue.js';
 export * from './queueing/shard-queues.js';
 export * from './model-routing/model-routes.js';
+export * from './model-routing/derived-routes.js';
 export * from './assignment/assignment-view.js';
 export * from './queueing/admit-turn.js';
 export * from './testing/factories.js';

@@ -3,8 +3,17 @@ import type {
   CompareAndSetResult,
 } from '../../src/application/ports/assignment.repository.port.js';
 import type { Clock } from '../../src/application/ports/clock.port.js';
+import type {
+  ModelRoutesRepository,
+  ReplaceModelRoutesResult,
+} from '../../src/application/ports/model-routes.repository.port.js';
 import type { ShardRepository } from '../../src/application/ports/shard.repository.port.js';
 import { compareAndSet, type Assignment, type CompareAndSet } from '../../src/domain/assignment.js';
+import {
+  NO_SHARED_ROUTES,
+  type ReplaceModelRoutes,
+  type SharedModelRoutes,
+} from '../../src/domain/model-routes.js';
 import type { ShardLifecycleEvent } from '../../src/domain/shard-events.js';
 import type { Shard, ShardLoad, ShardSpec } from '../../src/domain/shard.js';
 import { aLoad } from '../../src/domain/test.factories.js';
@@ -122,4 +131,28 @@ export async function registerReadyShard(
     ready: true,
     nowMs,
   }));
+}
+
+/** The shared model routes' store in memory, with the same compare-and-set rule. */
+export class FakeModelRoutesRepository implements ModelRoutesRepository {
+  constructor(public stored: SharedModelRoutes = NO_SHARED_ROUTES) {}
+
+  async load(): Promise<SharedModelRoutes> {
+    return this.stored;
+  }
+
+  async compareAndSet(
+    request: ReplaceModelRoutes,
+    nowMs: number,
+  ): Promise<ReplaceModelRoutesResult> {
+    if (request.expectedGeneration !== 0 && request.expectedGeneration !== this.stored.generation)
+      return { applied: false, current: this.stored };
+    this.stored = {
+      table: request.table,
+      generation: this.stored.generation + 1,
+      updatedAtMs: nowMs,
+      reason: request.reason,
+    };
+    return { applied: true, current: this.stored };
+  }
 }

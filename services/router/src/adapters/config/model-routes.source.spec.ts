@@ -82,7 +82,7 @@ describe('model routes source', () => {
     expect(Object.keys(source.current().models)).toEqual(['llama', 'mistral']);
   });
 
-  it('swaps in a table from the admin API at once, on top of the generation the caller read', () => {
+  it('swaps in a table from the admin API at once, on top of the generation the caller read', async () => {
     const path = join(dir, 'routes.json');
     writeFileSync(path, table(0.1));
     const source = new ModelRoutesSource({ kind: 'file', path }, aDirectory(), SILENT_LOG);
@@ -90,15 +90,15 @@ describe('model routes source', () => {
     expect(source.snapshot()).toMatchObject({ generation: 1, source: path });
 
     const rollback = JSON.parse(table(0)) as ModelRouteTable;
-    expect(source.swap(rollback, 5)).toEqual({ kind: 'stale-generation', current: 1 });
+    expect(await source.swap(rollback, 5)).toEqual({ kind: 'stale-generation', current: 1 });
     expect(source.current().models.llama?.pools[1]?.weight).toBe(0.1);
 
-    expect(source.swap(rollback, 1)).toEqual({
+    expect(await source.swap(rollback, 1)).toEqual({
       kind: 'swapped',
       snapshot: { table: rollback, generation: 2, source: 'admin' },
     });
     expect(source.current()).toBe(rollback);
-    expect(source.swap(JSON.parse(table(0.5)) as ModelRouteTable, 0)).toMatchObject({
+    expect(await source.swap(JSON.parse(table(0.5)) as ModelRouteTable, 0)).toMatchObject({
       kind: 'swapped',
       snapshot: { generation: 3 },
     });
@@ -109,12 +109,12 @@ describe('model routes source', () => {
     expect(source.current().models.llama?.pools[1]?.weight).toBe(0.1);
   });
 
-  it('keeps a swapped-in table over the derived one until a reload', () => {
+  it('keeps a swapped-in table over the derived one until a reload', async () => {
     const shards = aDirectory(aShard({ id: 'a', model: 'llama', pool: 'p1' }));
     const source = new ModelRoutesSource({ kind: 'derived' }, shards, SILENT_LOG);
     source.load();
     const only: ModelRouteTable = { models: { mistral: { pools: [{ pool: 'p9', weight: 1 }] } } };
-    source.swap(only, 0);
+    await source.swap(only, 0);
     shards.upsert(aShard({ id: 'c', model: 'qwen', pool: 'p3' }));
     source.shardChanged({ shardId: 'c', previous: undefined, current: 'ready' });
     expect(source.current()).toBe(only);

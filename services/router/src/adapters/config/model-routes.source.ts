@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { describeRouteProblem, validateModelRoutes } from '@spillway/model-routes';
 import { z } from 'zod';
 import type {
   LogPort,
@@ -9,9 +10,7 @@ import type {
   ShardStateChange,
 } from '../../application/index.js';
 import {
-  describeRouteProblem,
-  validateModelRoutes,
-  type ModelRoute,
+  deriveModelRoutes,
   type ModelRouteTable,
   type ShardDirectory,
 } from '../../domain/index.js';
@@ -26,7 +25,10 @@ const tableSchema = z.object({
   ),
 });
 
-/** Where the table comes from: inline JSON (MODEL_ROUTES) or a file (MODEL_ROUTES_FILE). */
+/**
+ * Where a replica's own table comes from: inline JSON (MODEL_ROUTES) or a file (MODEL_ROUTES_FILE).
+ * (The table every replica shares is SharedModelRoutesSource's.)
+ */
 export type ModelRoutesOrigin =
   | { readonly kind: 'inline'; readonly json: string }
   | { readonly kind: 'file'; readonly path: string }
@@ -62,11 +64,12 @@ export function parseModelRoutes(json: string): ReloadOutcome {
 }
 
 /**
- * The model → pools table in force (canary weights, shadow pool). A rollback is an edit of the
- * file followed by SIGHUP (or `reload()`), or a `swap()` through the admin API: the table is
+ * This replica's own model → pools table (canary weights, shadow pool). A rollback is an edit of
+ * the file followed by SIGHUP (or `reload()`), or a `swap()` through the admin API: the table is
  * swapped whole and the very next turn follows it, because routing is a pure function of (table,
  * model, conversation). A bad edit is refused and the table in force stays. A reload re-reads the
- * configured source, replacing a table the admin API swapped in.
+ * configured source, replacing a table the admin API swapped in. Other replicas are not told:
+ * with several replicas, share the table through the registry (SharedModelRoutesSource).
  */
 export class ModelRoutesSource implements ModelRoutesStore, ShardLifecycleObserver {
   private table: ModelRouteTable = { models: {} };
@@ -109,7 +112,7 @@ export class ModelRoutesSource implements ModelRoutesStore, ShardLifecycleObserv
 
   current(): ModelRouteTable {
     if (this.origin.kind === 'derived' && !this.swappedIn && this.derivedStale) {
-      this.table = deriveFromShards(this.shards);
+      this.table = deriveModelRoutes(this.shards);
       this.derivedStale = false;
     }
     return this.table;
@@ -123,7 +126,7 @@ export class ModelRoutesSource implements ModelRoutesStore, ShardLifecycleObserv
     };
   }
 
-  swap(table: ModelRouteTable, expectedGeneration: number): ModelRoutesSwap {
+  async swap(table: ModelRouteTable, expectedGeneration: number): Promise<ModelRoutesSwap> {
     if (expectedGeneration !== 0 && expectedGeneration !== this.generation)
       return { kind: 'stale-generation', current: this.generation };
     this.table = table;
@@ -189,21 +192,4 @@ export class ModelRoutesSource implements ModelRoutesStore, ShardLifecycleObserv
       }
     }
   }
-}
-
-function deriveFromShards(shards: ShardDirectory): ModelRouteTable {
-  const pools = new Map<string, Set<string>>();
-  for (const shard of shards.all()) {
-    if (shard.state === 'removed') continue;
-    let set = pools.get(shard.model);
-    if (set === undefined) {
-      set = new Set();
-      pools.set(shard.model, set);
-    }
-    set.add(shard.pool);
-  }
-  const models: Record<string, ModelRoute> = {};
-  for (const [model, set] of pools)
-    models[model] = { pools: [...set].sort().map((pool) => ({ pool, weight: 1 })) };
-  return { models };
 }

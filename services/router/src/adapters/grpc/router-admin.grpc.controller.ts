@@ -1,8 +1,8 @@
 import type { routerAdmin } from '@spillway/contracts';
 import { DomainError } from '@spillway/errors';
 import { ServerError, Status, type ServiceImplementation } from '@spillway/grpc';
+import { describeRouteProblem, underField } from '@spillway/model-routes';
 import type { GetModelRoutes, ReplaceModelRoutes } from '../../application/index.js';
-import { describeRouteProblem } from '../../domain/index.js';
 import { fromProtoTable, toProtoTable } from './router-admin.mapper.js';
 
 export interface RouterAdminUseCases {
@@ -29,7 +29,7 @@ export class RouterAdminGrpcController implements ServiceImplementation<
         details: { field: 'table' },
       });
     }
-    const result = this.useCases.replaceModelRoutes.execute({
+    const result = await this.useCases.replaceModelRoutes.execute({
       table: fromProtoTable(request.table),
       expectedGeneration: request.expectedGeneration,
     });
@@ -40,10 +40,7 @@ export class RouterAdminGrpcController implements ServiceImplementation<
           generation: result.snapshot.generation,
         };
       case 'invalid': {
-        const problems = result.problems.map((problem) => ({
-          ...problem,
-          field: `table.${problem.field}`,
-        }));
+        const problems = underField('table', result.problems);
         throw new DomainError(
           'REQUEST.INVALID',
           `model routes not replaced: ${problems.map(describeRouteProblem).join('; ')}`,

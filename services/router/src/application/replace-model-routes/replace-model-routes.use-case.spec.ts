@@ -19,7 +19,7 @@ class FakeRoutes implements ModelRoutesStore {
     return { table: this.table, generation: this.generation, source: 'test' };
   }
 
-  swap(table: ModelRouteTable, expectedGeneration: number): ModelRoutesSwap {
+  async swap(table: ModelRouteTable, expectedGeneration: number): Promise<ModelRoutesSwap> {
     if (expectedGeneration !== 0 && expectedGeneration !== this.generation)
       return { kind: 'stale-generation', current: this.generation };
     this.table = table;
@@ -29,7 +29,7 @@ class FakeRoutes implements ModelRoutesStore {
 }
 
 describe('replace model routes', () => {
-  it('swaps a valid table in', () => {
+  it('swaps a valid table in', async () => {
     const routes = new FakeRoutes();
     const canary: ModelRouteTable = {
       models: {
@@ -42,15 +42,15 @@ describe('replace model routes', () => {
       },
     };
     expect(
-      new ReplaceModelRoutes(routes).execute({ table: canary, expectedGeneration: 1 }),
+      await new ReplaceModelRoutes(routes).execute({ table: canary, expectedGeneration: 1 }),
     ).toMatchObject({ kind: 'replaced', snapshot: { table: canary, generation: 2 } });
     expect(routes.current()).toBe(canary);
   });
 
-  it('refuses a bad table, naming the field, and leaves the table in force', () => {
+  it('refuses a bad table, naming the field, and leaves the table in force', async () => {
     const routes = new FakeRoutes();
     const before = routes.current();
-    const result = new ReplaceModelRoutes(routes).execute({
+    const result = await new ReplaceModelRoutes(routes).execute({
       table: { models: { llama: { pools: [{ pool: 'stable', weight: Number.NaN }] } } },
       expectedGeneration: 0,
     });
@@ -65,11 +65,14 @@ describe('replace model routes', () => {
     expect(routes.generation).toBe(1);
   });
 
-  it('refuses a replace on top of a generation no longer in force', () => {
+  it('refuses a replace on top of a generation no longer in force', async () => {
     const routes = new FakeRoutes();
     routes.generation = 4;
     expect(
-      new ReplaceModelRoutes(routes).execute({ table: routes.current(), expectedGeneration: 3 }),
+      await new ReplaceModelRoutes(routes).execute({
+        table: routes.current(),
+        expectedGeneration: 3,
+      }),
     ).toEqual({ kind: 'stale-generation', expected: 3, current: 4 });
     expect(routes.generation).toBe(4);
   });

@@ -1,8 +1,5 @@
-import {
-  validateModelRoutes,
-  type ModelRouteTable,
-  type RouteProblem,
-} from '../../domain/index.js';
+import { validateModelRoutes, type RouteProblem } from '@spillway/model-routes';
+import type { ModelRouteTable } from '../../domain/index.js';
 import type { ModelRoutesSnapshot, ModelRoutesStore } from '../model-routes.port.js';
 
 export interface ReplaceModelRoutesCommand {
@@ -20,14 +17,17 @@ export type ReplaceModelRoutesResult =
 /**
  * An operator swaps the model routes (canary weights, shadow pool, rollback) without a SIGHUP. The
  * whole table is validated first and swapped in at once, so no turn ever routes on half an edit.
+ * A bad table is refused here, before it goes anywhere, whatever the store: a replica's own table
+ * or the shared one in the shard registry (which checks it again, with the same rules, for writers
+ * other than routers).
  */
 export class ReplaceModelRoutes {
   constructor(private readonly routes: ModelRoutesStore) {}
 
-  execute(command: ReplaceModelRoutesCommand): ReplaceModelRoutesResult {
+  async execute(command: ReplaceModelRoutesCommand): Promise<ReplaceModelRoutesResult> {
     const problems = validateModelRoutes(command.table);
     if (problems.length > 0) return { kind: 'invalid', problems };
-    const swap = this.routes.swap(command.table, command.expectedGeneration);
+    const swap = await this.routes.swap(command.table, command.expectedGeneration);
     switch (swap.kind) {
       case 'swapped':
         return { kind: 'replaced', snapshot: swap.snapshot };

@@ -1,9 +1,4 @@
-import {
-  describeRouteProblem,
-  routeModel,
-  validateModelRoutes,
-  type ModelRouteTable,
-} from './model-routes.js';
+import { routeModel, type ModelRouteTable } from './model-routes.js';
 
 const conversations = Array.from({ length: 10_000 }, (_, i) => `conversation-${i}`);
 
@@ -96,43 +91,5 @@ describe('model routes', () => {
       models: { llama: { pools: [{ pool: 'llama-v1', weight: 0 }] } },
     };
     expect(routeModel(off, 'llama', 'c-1')).toMatchObject({ kind: 'unknown-model' });
-  });
-
-  it('names what is wrong with a table before it is swapped in', () => {
-    expect(validateModelRoutes(table(10, { pool: 'shadow', sampleRate: 0.1 }))).toEqual([]);
-    const broken: ModelRouteTable = {
-      models: {
-        llama: {
-          pools: [
-            { pool: 'a', weight: -1 },
-            { pool: 'a', weight: 0 },
-          ],
-          shadow: { pool: 'a', sampleRate: 2 },
-        },
-      },
-    };
-    expect(validateModelRoutes(broken).map(describeRouteProblem)).toEqual([
-      'models["llama"].pools[0].weight: -1; use a number >= 0',
-      'models["llama"].pools[1].pool: a is listed twice',
-      'models["llama"].pools: no pool has a positive weight',
-      'models["llama"].shadow.sampleRate: 2 is outside 0..1',
-      'models["llama"].shadow.pool: a also serves replies; shadow a pool outside pools',
-    ]);
-  });
-
-  it('names empty names and empty pool lists', () => {
-    const broken: ModelRouteTable = {
-      models: {
-        '': { pools: [{ pool: 'a', weight: 1 }] },
-        llama: { pools: [], shadow: { pool: '', sampleRate: 0.5 } },
-        mistral: { pools: [{ pool: '', weight: 1 }] },
-      },
-    };
-    expect(validateModelRoutes(broken)).toEqual([
-      { field: 'models[""]', problem: 'a model name cannot be empty' },
-      { field: 'models["llama"].pools', problem: 'list at least one pool' },
-      { field: 'models["llama"].shadow.pool', problem: 'a pool name cannot be empty' },
-      { field: 'models["mistral"].pools[0].pool', problem: 'a pool name cannot be empty' },
-    ]);
   });
 });

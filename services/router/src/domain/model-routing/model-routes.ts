@@ -1,30 +1,19 @@
+import type { ModelRouteTable, WeightedPool } from '@spillway/model-routes';
 import { unitHash } from '../prefix/hash53.js';
 
 /**
- * Which pools serve a model name: plain configuration data. A canary is a second pool with a small
- * weight; a ramp raises it; a rollback sets it to 0. The router swaps the whole table at once and
- * every later turn follows it, because routing is a pure function of (table, model, conversation).
+ * Which pools serve a model name, and the rules a table must meet, come from @spillway/model-routes
+ * (the shard registry stores the shared table and holds it to the same rules). Routing is the
+ * router's: a pure function of (table, model, conversation), so every turn after a swap follows
+ * the new table, and two replicas holding the same table send a conversation to the same pool.
  */
-export interface WeightedPool {
-  readonly pool: string;
-  readonly weight: number;
-}
-
-export interface ShadowPool {
-  readonly pool: string;
-  /** Fraction of turns copied to the shadow pool, 0..1; its replies are compared, never returned. */
-  readonly sampleRate: number;
-}
-
-export interface ModelRoute {
-  /** Keep the order stable across edits: a ramp then moves only the conversations it must. */
-  readonly pools: readonly WeightedPool[];
-  readonly shadow?: ShadowPool | undefined;
-}
-
-export interface ModelRouteTable {
-  readonly models: Readonly<Record<string, ModelRoute>>;
-}
+export type {
+  ModelRoute,
+  ModelRouteTable,
+  RouteProblem,
+  ShadowPool,
+  WeightedPool,
+} from '@spillway/model-routes';
 
 export type ModelRouting =
   | {
@@ -83,60 +72,4 @@ export function routeModel(
     fallbackPools,
     shadowPool: sampled ? shadow.pool : undefined,
   };
-}
-
-/**
- * One thing wrong with a table: the field, as a path in the table's JSON form
- * (`models["llama"].pools[1].weight`), and what is wrong with it and how to fix it.
- */
-export interface RouteProblem {
-  readonly field: string;
-  readonly problem: string;
-}
-
-export function describeRouteProblem({ field, problem }: RouteProblem): string {
-  return `${field}: ${problem}`;
-}
-
-/** What is wrong with a table, one entry per problem; empty when it may be swapped in. */
-export function validateModelRoutes(table: ModelRouteTable): RouteProblem[] {
-  const problems: RouteProblem[] = [];
-  for (const [model, route] of Object.entries(table.models)) {
-    const at = `models[${JSON.stringify(model)}]`;
-    if (model === '') problems.push({ field: at, problem: 'a model name cannot be empty' });
-    if (route.pools.length === 0)
-      problems.push({ field: `${at}.pools`, problem: 'list at least one pool' });
-    const seen = new Set<string>();
-    let total = 0;
-    route.pools.forEach(({ pool, weight }, index) => {
-      const entry = `${at}.pools[${index}]`;
-      if (pool === '')
-        problems.push({ field: `${entry}.pool`, problem: 'a pool name cannot be empty' });
-      else if (seen.has(pool))
-        problems.push({ field: `${entry}.pool`, problem: `${pool} is listed twice` });
-      seen.add(pool);
-      if (!Number.isFinite(weight) || weight < 0)
-        problems.push({ field: `${entry}.weight`, problem: `${weight}; use a number >= 0` });
-      else total += weight;
-    });
-    if (route.pools.length > 0 && total <= 0)
-      problems.push({ field: `${at}.pools`, problem: 'no pool has a positive weight' });
-    const shadow = route.shadow;
-    if (shadow !== undefined) {
-      if (!(shadow.sampleRate >= 0 && shadow.sampleRate <= 1)) {
-        problems.push({
-          field: `${at}.shadow.sampleRate`,
-          problem: `${shadow.sampleRate} is outside 0..1`,
-        });
-      }
-      if (shadow.pool === '')
-        problems.push({ field: `${at}.shadow.pool`, problem: 'a pool name cannot be empty' });
-      else if (seen.has(shadow.pool))
-        problems.push({
-          field: `${at}.shadow.pool`,
-          problem: `${shadow.pool} also serves replies; shadow a pool outside pools`,
-        });
-    }
-  }
-  return problems;
 }

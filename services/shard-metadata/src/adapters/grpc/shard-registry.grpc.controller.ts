@@ -3,19 +3,24 @@ import { type CallContext, ServerError, type ServiceImplementation, Status } fro
 import type { CompareAndSetAssignmentUseCase } from '../../application/compare-and-set-assignment/compare-and-set-assignment.use-case.js';
 import type { DrainShardUseCase } from '../../application/drain-shard/drain-shard.use-case.js';
 import type { GetAssignmentQuery } from '../../application/get-assignment/get-assignment.query.js';
+import type { GetModelRoutesQuery } from '../../application/get-model-routes/get-model-routes.query.js';
 import type { ListAssignmentsQuery } from '../../application/list-assignments/list-assignments.query.js';
 import type { ListShardsQuery } from '../../application/list-shards/list-shards.query.js';
 import { FeedClosed, WatcherFellBehind } from '../../application/ports/change-feed.port.js';
 import type { RecordHeartbeatUseCase } from '../../application/record-heartbeat/record-heartbeat.use-case.js';
 import type { RegisterShardUseCase } from '../../application/register-shard/register-shard.use-case.js';
 import type { RemoveShardUseCase } from '../../application/remove-shard/remove-shard.use-case.js';
+import type { ReplaceModelRoutesUseCase } from '../../application/replace-model-routes/replace-model-routes.use-case.js';
 import type { WatchAssignmentsQuery } from '../../application/watch-assignments/watch-assignments.query.js';
+import type { WatchModelRoutesQuery } from '../../application/watch-model-routes/watch-model-routes.query.js';
 import type { WatchShardsQuery } from '../../application/watch-shards/watch-shards.query.js';
 import {
   toCompareAndSet,
   toProtoAssignment,
   toProtoShard,
+  toProtoSharedModelRoutes,
   toProtoState,
+  toReplaceModelRoutes,
   toShardLoad,
   toShardSpec,
 } from './shard-registry.mapper.js';
@@ -31,6 +36,9 @@ export interface ShardRegistryUseCases {
   readonly compareAndSetAssignment: CompareAndSetAssignmentUseCase;
   readonly listAssignments: ListAssignmentsQuery;
   readonly watchAssignments: WatchAssignmentsQuery;
+  readonly getModelRoutes: GetModelRoutesQuery;
+  readonly replaceModelRoutes: ReplaceModelRoutesUseCase;
+  readonly watchModelRoutes: WatchModelRoutesQuery;
 }
 
 type ShardRegistryService = ServiceImplementation<typeof proto.ShardRegistryDefinition>;
@@ -157,6 +165,29 @@ export class ShardRegistryGrpcController implements ShardRegistryService {
           }
         }
       },
+    );
+  }
+
+  async getModelRoutes(): Promise<proto.GetModelRoutesResponse> {
+    return { routes: toProtoSharedModelRoutes(this.useCases.getModelRoutes.execute()) };
+  }
+
+  async replaceModelRoutes(
+    request: proto.ReplaceModelRoutesRequest,
+  ): Promise<proto.ReplaceModelRoutesResponse> {
+    const { applied, current } = await this.useCases.replaceModelRoutes.execute(
+      toReplaceModelRoutes(request),
+    );
+    return { applied, current: toProtoSharedModelRoutes(current) };
+  }
+
+  async *watchModelRoutes(
+    _request: proto.WatchModelRoutesRequest,
+    context: CallContext,
+  ): AsyncGenerator<proto.WatchModelRoutesResponse, void, undefined> {
+    yield* relay(
+      this.useCases.watchModelRoutes.execute(context.signal),
+      (routes): proto.WatchModelRoutesResponse => ({ routes: toProtoSharedModelRoutes(routes) }),
     );
   }
 }

@@ -1,6 +1,8 @@
-import { type common, shard as proto } from '@spillway/contracts';
+import { type common, type routerAdmin, shard as proto } from '@spillway/contracts';
+import type { ModelRoute, ModelRouteTable } from '@spillway/model-routes';
 import type { Assignment, CompareAndSet } from '../../domain/assignment.js';
 import { invalidField } from '../../domain/errors.js';
+import type { ReplaceModelRoutes, SharedModelRoutes } from '../../domain/model-routes.js';
 import type { Shard, ShardLoad, ShardSpec, ShardState } from '../../domain/shard.js';
 
 const STATES: Record<ShardState, proto.ShardState> = {
@@ -71,4 +73,46 @@ export function toCompareAndSet(request: proto.CompareAndSetAssignmentRequest): 
     expectedVersion: request.expectedVersion,
     reason: request.reason,
   };
+}
+
+export function toProtoSharedModelRoutes(routes: SharedModelRoutes): proto.SharedModelRoutes {
+  return {
+    table: toProtoRouteTable(routes.table),
+    generation: routes.generation,
+    updatedAtMs: routes.updatedAtMs,
+    reason: routes.reason,
+  };
+}
+
+export function toReplaceModelRoutes(request: proto.ReplaceModelRoutesRequest): ReplaceModelRoutes {
+  if (!request.table) throw invalidField('table', 'must be set; send the whole table to store');
+  return {
+    table: fromProtoRouteTable(request.table),
+    expectedGeneration: request.expectedGeneration,
+    reason: request.reason,
+  };
+}
+
+function fromProtoRouteTable(table: routerAdmin.ModelRouteTable): ModelRouteTable {
+  const models: Record<string, ModelRoute> = {};
+  for (const [model, route] of Object.entries(table.models)) {
+    models[model] = {
+      pools: route.pools.map(({ pool, weight }) => ({ pool, weight })),
+      ...(route.shadow === undefined
+        ? {}
+        : { shadow: { pool: route.shadow.pool, sampleRate: route.shadow.sampleRate } }),
+    };
+  }
+  return { models };
+}
+
+function toProtoRouteTable(table: ModelRouteTable): routerAdmin.ModelRouteTable {
+  const models: Record<string, routerAdmin.ModelRoute> = {};
+  for (const [model, route] of Object.entries(table.models)) {
+    models[model] = {
+      pools: route.pools.map(({ pool, weight }) => ({ pool, weight })),
+      shadow: route.shadow && { pool: route.shadow.pool, sampleRate: route.shadow.sampleRate },
+    };
+  }
+  return { models };
 }

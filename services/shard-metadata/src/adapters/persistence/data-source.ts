@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
 import { AssignmentEntity } from './assignment.entity.js';
 import { CreateShardRegistry1763830000000 } from './migrations/1763830000000-create-shard-registry.js';
+import { CreateModelRoutes1764300000000 } from './migrations/1764300000000-create-model-routes.js';
+import { ModelRoutesEntity } from './model-routes.entity.js';
 import { ShardEntity } from './shard.entity.js';
 
 export interface DataSourceOptions {
@@ -14,8 +16,8 @@ export function createDataSource(options: DataSourceOptions): DataSource {
   return new DataSource({
     type: 'postgres',
     url: options.url,
-    entities: [ShardEntity, AssignmentEntity],
-    migrations: [CreateShardRegistry1763830000000],
+    entities: [ShardEntity, AssignmentEntity, ModelRoutesEntity],
+    migrations: [CreateShardRegistry1763830000000, CreateModelRoutes1764300000000],
     migrationsTableName: 'shard_metadata_migrations',
     synchronize: false,
     poolSize: options.poolSize,

@@ -14,11 +14,17 @@ export interface GetModelRoutesResponse {
   table?:
     | ModelRouteTable
     | undefined;
-  /** Increases with every table swapped in (start-up, SIGHUP, ReplaceModelRoutes). */
+  /**
+   * A replica's own table: increases with every table swapped in (start-up, SIGHUP,
+   * ReplaceModelRoutes). The shared table: the registry's generation, the same on every replica
+   * (0 while the registry holds none).
+   */
   generation: number;
   /**
    * Where the table came from: "MODEL_ROUTES", the routes file's path, "the shard registry"
-   * (derived from the pools the shards serve), or "admin" (ReplaceModelRoutes).
+   * (derived from the pools the shards serve), "admin" (ReplaceModelRoutes on this replica), or,
+   * for the shared table, a text starting "shared" that says whether the registry is followed
+   * live or is unreachable (the replica then keeps routing on the last table it received).
    */
   source: string;
 }
@@ -29,7 +35,8 @@ export interface ReplaceModelRoutesRequest {
     | undefined;
   /**
    * Swap only if the table in force has this generation (ABORTED otherwise, nothing changed), so
-   * two operators editing at once do not overwrite each other unseen. 0 swaps unconditionally.
+   * two operators editing at once do not overwrite each other unseen; for the shared table this is
+   * the registry's generation, checked by the registry. 0 swaps unconditionally.
    */
   expectedGeneration: number;
 }
@@ -854,9 +861,15 @@ export const ShadowPool: MessageFns<ShadowPool> = {
 };
 
 /**
- * Operator API of one router replica. Model routes (canary split, shadow pool, rollback) change
- * here at once, without a SIGHUP. The table is per replica: an operator replaces it on every
- * replica (or edits the routes file and signals them all). A later SIGHUP re-reads the configured
+ * Operator API of a router replica. Model routes (canary split, shadow pool, rollback) change here
+ * at once, without a SIGHUP.
+ *
+ * Where the table lives depends on the router's configuration. With neither MODEL_ROUTES nor
+ * MODEL_ROUTES_FILE set, every replica follows one shared table stored in the shard registry
+ * (ShardRegistry.WatchModelRoutes): a replace through any replica is written to the registry
+ * (compare-and-set on the shared generation) and every replica applies it as its watch delivers
+ * it. With MODEL_ROUTES, MODEL_ROUTES_FILE or MODEL_ROUTES_SOURCE=derived the table is this
+ * replica's own: a replace changes this replica only, and a later SIGHUP re-reads the configured
  * source and replaces whatever this service set.
  */
 export type RouterAdminDefinition = typeof RouterAdminDefinition;
@@ -864,7 +877,7 @@ export const RouterAdminDefinition = {
   name: "RouterAdmin",
   fullName: "spillway.router.v1.RouterAdmin",
   methods: {
-    /** The model routes in force, with their generation. */
+    /** The model routes in force on this replica, with their generation and source. */
     getModelRoutes: {
       name: "GetModelRoutes",
       requestType: GetModelRoutesRequest as typeof GetModelRoutesRequest,
@@ -874,8 +887,10 @@ export const RouterAdminDefinition = {
       options: {},
     },
     /**
-     * Validates a whole table and swaps it in atomically; the next turn follows it. A bad table is
-     * refused with INVALID_ARGUMENT naming the bad field, and the table in force stays.
+     * Validates a whole table and swaps it in atomically; the next turn on this replica follows it
+     * (on the other replicas, as soon as the registry's watch delivers it). A bad table is refused
+     * with INVALID_ARGUMENT naming the bad field, and the table in force stays. UNAVAILABLE when the
+     * table is shared and the registry cannot be reached: nothing changed.
      */
     replaceModelRoutes: {
       name: "ReplaceModelRoutes",

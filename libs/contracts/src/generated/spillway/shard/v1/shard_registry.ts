@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { ShardLoad } from "../../common/v1/common.js";
+import { ModelRouteTable } from "../../router/v1/router_admin.js";
 
 export enum ShardState {
   SHARD_STATE_UNSPECIFIED = 0,
@@ -229,6 +230,61 @@ export interface AssignmentSnapshot {
   assignments: Assignment[];
   /** True on the last snapshot message of a watch; the snapshot is the union of all of them. */
   complete: boolean;
+}
+
+/**
+ * The model routes every router replica that follows the registry routes on. The table has the
+ * router's own wire format, so a table read from RouterAdmin can be written here unchanged.
+ */
+export interface SharedModelRoutes {
+  table?:
+    | ModelRouteTable
+    | undefined;
+  /**
+   * 0: no table has been stored yet (routers then derive one from the pools the shards serve).
+   * Grows by one with every replace, across registry restarts.
+   */
+  generation: number;
+  updatedAtMs: number;
+  /** Who replaced it and through what, as the writer said (e.g. the router replica's host and pid). */
+  reason: string;
+}
+
+export interface GetModelRoutesRequest {
+}
+
+export interface GetModelRoutesResponse {
+  routes?: SharedModelRoutes | undefined;
+}
+
+export interface ReplaceModelRoutesRequest {
+  table?:
+    | ModelRouteTable
+    | undefined;
+  /**
+   * Replace only if the stored generation is this one; 0 replaces whatever is stored, as
+   * RouterAdmin.ReplaceModelRoutes does.
+   */
+  expectedGeneration: number;
+  reason: string;
+}
+
+export interface ReplaceModelRoutesResponse {
+  /** False when expected_generation is no longer stored: nothing changed; read `current` and retry. */
+  applied: boolean;
+  /** The routes as stored after the call, whether or not this call changed them. */
+  current?: SharedModelRoutes | undefined;
+}
+
+export interface WatchModelRoutesRequest {
+}
+
+/**
+ * Every message carries the whole table: the first is the one in force when the watch began, each
+ * later one a table that replaced it, in generation order.
+ */
+export interface WatchModelRoutesResponse {
+  routes?: SharedModelRoutes | undefined;
 }
 
 function createBaseShard(): Shard {
@@ -2654,7 +2710,569 @@ export const AssignmentSnapshot: MessageFns<AssignmentSnapshot> = {
   },
 };
 
-/** The registry of GPU shards and the authoritative conversation -> shard assignment map. */
+function createBaseSharedModelRoutes(): SharedModelRoutes {
+  return { table: undefined, generation: 0, updatedAtMs: 0, reason: "" };
+}
+
+export const SharedModelRoutes: MessageFns<SharedModelRoutes> = {
+  encode(message: SharedModelRoutes, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.table !== undefined) {
+      ModelRouteTable.encode(message.table, writer.uint32(10).fork()).join();
+    }
+    if (message.generation !== 0) {
+      writer.uint32(16).uint64(message.generation);
+    }
+    if (message.updatedAtMs !== 0) {
+      writer.uint32(24).int64(message.updatedAtMs);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SharedModelRoutes {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSharedModelRoutes();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.table = ModelRouteTable.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.updatedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SharedModelRoutes {
+    return {
+      table: isSet(object.table) ? ModelRouteTable.fromJSON(object.table) : undefined,
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      updatedAtMs: isSet(object.updatedAtMs)
+        ? globalThis.Number(object.updatedAtMs)
+        : isSet(object.updated_at_ms)
+        ? globalThis.Number(object.updated_at_ms)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: SharedModelRoutes): unknown {
+    const obj: any = {};
+    if (message.table !== undefined) {
+      obj.table = ModelRouteTable.toJSON(message.table);
+    }
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
+    if (message.updatedAtMs !== 0) {
+      obj.updatedAtMs = Math.round(message.updatedAtMs);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SharedModelRoutes>): SharedModelRoutes {
+    return SharedModelRoutes.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SharedModelRoutes>): SharedModelRoutes {
+    const message = createBaseSharedModelRoutes();
+    message.table = (object.table !== undefined && object.table !== null)
+      ? ModelRouteTable.fromPartial(object.table)
+      : undefined;
+    message.generation = object.generation ?? 0;
+    message.updatedAtMs = object.updatedAtMs ?? 0;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseGetModelRoutesRequest(): GetModelRoutesRequest {
+  return {};
+}
+
+export const GetModelRoutesRequest: MessageFns<GetModelRoutesRequest> = {
+  encode(_: GetModelRoutesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetModelRoutesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetModelRoutesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetModelRoutesRequest {
+    return {};
+  },
+
+  toJSON(_: GetModelRoutesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetModelRoutesRequest>): GetModelRoutesRequest {
+    return GetModelRoutesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetModelRoutesRequest>): GetModelRoutesRequest {
+    const message = createBaseGetModelRoutesRequest();
+    return message;
+  },
+};
+
+function createBaseGetModelRoutesResponse(): GetModelRoutesResponse {
+  return { routes: undefined };
+}
+
+export const GetModelRoutesResponse: MessageFns<GetModelRoutesResponse> = {
+  encode(message: GetModelRoutesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.routes !== undefined) {
+      SharedModelRoutes.encode(message.routes, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetModelRoutesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetModelRoutesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.routes = SharedModelRoutes.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetModelRoutesResponse {
+    return { routes: isSet(object.routes) ? SharedModelRoutes.fromJSON(object.routes) : undefined };
+  },
+
+  toJSON(message: GetModelRoutesResponse): unknown {
+    const obj: any = {};
+    if (message.routes !== undefined) {
+      obj.routes = SharedModelRoutes.toJSON(message.routes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetModelRoutesResponse>): GetModelRoutesResponse {
+    return GetModelRoutesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetModelRoutesResponse>): GetModelRoutesResponse {
+    const message = createBaseGetModelRoutesResponse();
+    message.routes = (object.routes !== undefined && object.routes !== null)
+      ? SharedModelRoutes.fromPartial(object.routes)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReplaceModelRoutesRequest(): ReplaceModelRoutesRequest {
+  return { table: undefined, expectedGeneration: 0, reason: "" };
+}
+
+export const ReplaceModelRoutesRequest: MessageFns<ReplaceModelRoutesRequest> = {
+  encode(message: ReplaceModelRoutesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.table !== undefined) {
+      ModelRouteTable.encode(message.table, writer.uint32(10).fork()).join();
+    }
+    if (message.expectedGeneration !== 0) {
+      writer.uint32(16).uint64(message.expectedGeneration);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplaceModelRoutesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplaceModelRoutesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.table = ModelRouteTable.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expectedGeneration = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplaceModelRoutesRequest {
+    return {
+      table: isSet(object.table) ? ModelRouteTable.fromJSON(object.table) : undefined,
+      expectedGeneration: isSet(object.expectedGeneration)
+        ? globalThis.Number(object.expectedGeneration)
+        : isSet(object.expected_generation)
+        ? globalThis.Number(object.expected_generation)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ReplaceModelRoutesRequest): unknown {
+    const obj: any = {};
+    if (message.table !== undefined) {
+      obj.table = ModelRouteTable.toJSON(message.table);
+    }
+    if (message.expectedGeneration !== 0) {
+      obj.expectedGeneration = Math.round(message.expectedGeneration);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplaceModelRoutesRequest>): ReplaceModelRoutesRequest {
+    return ReplaceModelRoutesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplaceModelRoutesRequest>): ReplaceModelRoutesRequest {
+    const message = createBaseReplaceModelRoutesRequest();
+    message.table = (object.table !== undefined && object.table !== null)
+      ? ModelRouteTable.fromPartial(object.table)
+      : undefined;
+    message.expectedGeneration = object.expectedGeneration ?? 0;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseReplaceModelRoutesResponse(): ReplaceModelRoutesResponse {
+  return { applied: false, current: undefined };
+}
+
+export const ReplaceModelRoutesResponse: MessageFns<ReplaceModelRoutesResponse> = {
+  encode(message: ReplaceModelRoutesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.applied !== false) {
+      writer.uint32(8).bool(message.applied);
+    }
+    if (message.current !== undefined) {
+      SharedModelRoutes.encode(message.current, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplaceModelRoutesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplaceModelRoutesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.applied = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.current = SharedModelRoutes.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplaceModelRoutesResponse {
+    return {
+      applied: isSet(object.applied) ? globalThis.Boolean(object.applied) : false,
+      current: isSet(object.current) ? SharedModelRoutes.fromJSON(object.current) : undefined,
+    };
+  },
+
+  toJSON(message: ReplaceModelRoutesResponse): unknown {
+    const obj: any = {};
+    if (message.applied !== false) {
+      obj.applied = message.applied;
+    }
+    if (message.current !== undefined) {
+      obj.current = SharedModelRoutes.toJSON(message.current);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplaceModelRoutesResponse>): ReplaceModelRoutesResponse {
+    return ReplaceModelRoutesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplaceModelRoutesResponse>): ReplaceModelRoutesResponse {
+    const message = createBaseReplaceModelRoutesResponse();
+    message.applied = object.applied ?? false;
+    message.current = (object.current !== undefined && object.current !== null)
+      ? SharedModelRoutes.fromPartial(object.current)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchModelRoutesRequest(): WatchModelRoutesRequest {
+  return {};
+}
+
+export const WatchModelRoutesRequest: MessageFns<WatchModelRoutesRequest> = {
+  encode(_: WatchModelRoutesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchModelRoutesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchModelRoutesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): WatchModelRoutesRequest {
+    return {};
+  },
+
+  toJSON(_: WatchModelRoutesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchModelRoutesRequest>): WatchModelRoutesRequest {
+    return WatchModelRoutesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<WatchModelRoutesRequest>): WatchModelRoutesRequest {
+    const message = createBaseWatchModelRoutesRequest();
+    return message;
+  },
+};
+
+function createBaseWatchModelRoutesResponse(): WatchModelRoutesResponse {
+  return { routes: undefined };
+}
+
+export const WatchModelRoutesResponse: MessageFns<WatchModelRoutesResponse> = {
+  encode(message: WatchModelRoutesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.routes !== undefined) {
+      SharedModelRoutes.encode(message.routes, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchModelRoutesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchModelRoutesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.routes = SharedModelRoutes.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchModelRoutesResponse {
+    return { routes: isSet(object.routes) ? SharedModelRoutes.fromJSON(object.routes) : undefined };
+  },
+
+  toJSON(message: WatchModelRoutesResponse): unknown {
+    const obj: any = {};
+    if (message.routes !== undefined) {
+      obj.routes = SharedModelRoutes.toJSON(message.routes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchModelRoutesResponse>): WatchModelRoutesResponse {
+    return WatchModelRoutesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchModelRoutesResponse>): WatchModelRoutesResponse {
+    const message = createBaseWatchModelRoutesResponse();
+    message.routes = (object.routes !== undefined && object.routes !== null)
+      ? SharedModelRoutes.fromPartial(object.routes)
+      : undefined;
+    return message;
+  },
+};
+
+/**
+ * The registry of GPU shards, the authoritative conversation -> shard assignment map, and the
+ * model routes every router replica shares.
+ */
 export type ShardRegistryDefinition = typeof ShardRegistryDefinition;
 export const ShardRegistryDefinition = {
   name: "ShardRegistry",
@@ -2740,6 +3358,37 @@ export const ShardRegistryDefinition = {
       requestType: WatchAssignmentsRequest as typeof WatchAssignmentsRequest,
       requestStream: false,
       responseType: WatchAssignmentsResponse as typeof WatchAssignmentsResponse,
+      responseStream: true,
+      options: {},
+    },
+    /** The shared model routes (canary split, shadow pool) with their generation. */
+    getModelRoutes: {
+      name: "GetModelRoutes",
+      requestType: GetModelRoutesRequest as typeof GetModelRoutesRequest,
+      requestStream: false,
+      responseType: GetModelRoutesResponse as typeof GetModelRoutesResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Replaces the shared table whole if its generation still equals expected_generation. A table
+     * that breaks the routing rules is refused with INVALID_ARGUMENT naming the field, and the table
+     * in force stays. Routers that follow the registry apply the new table as their watch delivers it.
+     */
+    replaceModelRoutes: {
+      name: "ReplaceModelRoutes",
+      requestType: ReplaceModelRoutesRequest as typeof ReplaceModelRoutesRequest,
+      requestStream: false,
+      responseType: ReplaceModelRoutesResponse as typeof ReplaceModelRoutesResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Streams the shared table in force first, then every table that replaces it. */
+    watchModelRoutes: {
+      name: "WatchModelRoutes",
+      requestType: WatchModelRoutesRequest as typeof WatchModelRoutesRequest,
+      requestStream: false,
+      responseType: WatchModelRoutesResponse as typeof WatchModelRoutesResponse,
       responseStream: true,
       options: {},
     },

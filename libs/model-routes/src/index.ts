@@ -1,0 +1,10 @@
+export {
+  describeRouteProblem,
+  underField,
+  validateModelRoutes,
+  type ModelRoute,
+  type ModelRouteTable,
+  type RouteProblem,
+  type ShadowPool,
+  type WeightedPool,
+} from './model-route-table.js';
