@@ -37,6 +37,7 @@ it('records one ConversationMigrated per conversation whether a failover or the 
         toShardId: 'shard-b',
         reason: 'failover',
         fromVersion: before?.version ?? 0,
+        toVersion: pinned.current?.version ?? 0,
       });
     }),
   );

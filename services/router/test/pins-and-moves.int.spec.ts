@@ -37,38 +37,44 @@ async function moveInRegistry(conversationId: string, shardId: string, reason: s
     reason,
   });
   expect(outcome.applied).toBe(true);
-  return before?.version ?? 0;
+  return { fromVersion: before?.version ?? 0, toVersion: outcome.current?.version ?? 0 };
 }
 
 it('records the first pin and a spill, then a failover off the spill target as one move', async () => {
   const { world, saga } = suite;
   const [conversationId = ''] = await world.seedConversations('shard-a', 1);
-  const firstPin = { tenantId: TENANT, conversationId, shardId: 'shard-a', fromVersion: 0 };
+  const firstPin = {
+    tenantId: TENANT,
+    conversationId,
+    shardId: 'shard-a',
+    fromVersion: 0,
+    toVersion: (await world.assignment(conversationId))?.version ?? 0,
+  };
   saga.moves.pinned({ ...firstPin, reason: 'new' });
   // The same pin again (a retry, another replica): recorded once.
   saga.moves.pinned({ ...firstPin, reason: 'new' });
 
-  const spilledFrom = await moveInRegistry(conversationId, 'shard-c', 'spill');
+  const spill = await moveInRegistry(conversationId, 'shard-c', 'spill');
   saga.moves.pinned({
     tenantId: TENANT,
     conversationId,
     shardId: 'shard-c',
     reason: 'spill',
-    fromVersion: spilledFrom,
+    ...spill,
   });
   await waitFor(async () => (await pinnedShards(conversationId)).length === 2, {
     description: 'the first pin and the spill recorded',
     timeoutMs: 10_000,
   });
 
-  const failedFrom = await moveInRegistry(conversationId, 'shard-b', 'failover');
+  const failover = await moveInRegistry(conversationId, 'shard-b', 'failover');
   saga.moves.moved({
     tenantId: TENANT,
     conversationId,
     fromShardId: 'shard-c',
     toShardId: 'shard-b',
     reason: 'failover',
-    fromVersion: failedFrom,
+    ...failover,
   });
   await waitFor(async () => (await world.migratedEvents(conversationId)).length === 1, {
     description: 'the failover recorded',
@@ -80,5 +86,40 @@ it('records the first pin and a spill, then a failover off the spill target as o
   );
   expect(await pinnedShards(conversationId)).toEqual(['shard-a (new)', 'shard-c (spill)']);
   expect(moves).toEqual(['shard-c->shard-b']);
+  expect((await world.assignment(conversationId))?.shardId).toBe('shard-b');
+}, 60_000);
+
+it('ends the stream on the registry’s newest shard when a spill and a failover are recorded out of order', async () => {
+  const { world, saga } = suite;
+  const [conversationId = ''] = await world.seedConversations('shard-a', 1, 'out-of-order');
+  // The registry: a spill a → c, then a failover c → b. Their records reach conversation-state in
+  // the other order (each is sent in the background, after the registry applied it).
+  const spill = await moveInRegistry(conversationId, 'shard-c', 'spill');
+  const failover = await moveInRegistry(conversationId, 'shard-b', 'failover');
+  saga.moves.moved({
+    tenantId: TENANT,
+    conversationId,
+    fromShardId: 'shard-c',
+    toShardId: 'shard-b',
+    reason: 'failover',
+    ...failover,
+  });
+  await waitFor(async () => (await world.migratedEvents(conversationId)).length === 1, {
+    description: 'the failover recorded',
+    timeoutMs: 10_000,
+  });
+
+  const late = await world.store.pinConversation({
+    tenantId: TENANT,
+    conversationId,
+    shardId: 'shard-c',
+    reason: 'spill',
+    assignmentVersion: spill.toVersion,
+  });
+
+  expect(late.result?.duplicate).toBe(true);
+  const read = await world.store.getConversation({ tenantId: TENANT, conversationId });
+  expect(read.conversation?.shardId).toBe('shard-b');
+  expect(await pinnedShards(conversationId)).toEqual([]);
   expect((await world.assignment(conversationId))?.shardId).toBe('shard-b');
 }, 60_000);

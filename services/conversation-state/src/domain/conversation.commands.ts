@@ -51,7 +51,12 @@ export type FailAssistantMessage = Command<
 
 export type PinConversation = Command<
   'PinConversation',
-  { readonly shardId: string; readonly reason: string }
+  {
+    readonly shardId: string;
+    readonly reason: string;
+    /** The registry's version of this pin; 0: unknown (the pin applies as it always did). */
+    readonly assignmentVersion: number;
+  }
 >;
 
 export type StartMigration = Command<
@@ -66,6 +71,8 @@ export type CompleteMigration = Command<
     readonly fromShardId: string;
     readonly toShardId: string;
     readonly reason: string;
+    /** The registry's version of this move; 0: unknown (from_shard_id must be the stream's shard). */
+    readonly assignmentVersion: number;
   }
 >;
 

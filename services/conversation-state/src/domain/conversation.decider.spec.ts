@@ -16,13 +16,25 @@ import {
   user,
   userTurn,
 } from './conversation.fixtures.js';
-import { replay } from './conversation.state.js';
+import { evolve, replay, type ConversationState } from './conversation.state.js';
 
 /** Given these events, when this command, then the decision. */
 function given(...history: ConversationEvent[]) {
   return {
     when: (cmd: ConversationCommand): Decision => decide(cmd, replay(history)),
   };
+}
+
+/** Decides each command on the state the ones before it left, as the store does. */
+function afterCommands(history: ConversationEvent[], commands: ConversationCommand[]) {
+  let state: ConversationState = replay(history);
+  for (const cmd of commands) {
+    const decision = decide(cmd, state);
+    if (decision.outcome === 'rejected') throw decision.error;
+    if (decision.outcome === 'accepted') state = decision.events.reduce(evolve, state);
+  }
+  if (state.status === 'absent') throw new Error('no conversation');
+  return state;
 }
 
 function expectEvents(decision: Decision, ...events: ConversationEvent[]): void {
@@ -61,8 +73,21 @@ const fail = (turnId: string, errorCode = 'SHARD.UNAVAILABLE', shardId = 'shard-
   command('FailAssistantMessage', { turnId, shardId, errorCode, errorMessage: 'shard went away' });
 const startMigration = (migrationId: string, fromShardId = 'shard-1') =>
   command('StartMigration', { migrationId, fromShardId, reason: 'shard-failed' });
-const migrate = (migrationId: string, fromShardId = 'shard-1', toShardId = 'shard-2') =>
-  command('CompleteMigration', { migrationId, fromShardId, toShardId, reason: 'shard-failed' });
+const migrate = (
+  migrationId: string,
+  fromShardId = 'shard-1',
+  toShardId = 'shard-2',
+  assignmentVersion = 0,
+) =>
+  command('CompleteMigration', {
+    migrationId,
+    fromShardId,
+    toShardId,
+    reason: 'shard-failed',
+    assignmentVersion,
+  });
+const pin = (shardId: string, assignmentVersion: number) =>
+  command('PinConversation', { shardId, reason: 'spill', assignmentVersion });
 
 describe('conversation decider', () => {
   describe('StartConversation', () => {
@@ -272,7 +297,9 @@ describe('conversation decider', () => {
   describe('PinConversation', () => {
     it('pins to a shard', () => {
       expectEvents(
-        given(started()).when(command('PinConversation', { shardId: 'shard-1', reason: 'new' })),
+        given(started()).when(
+          command('PinConversation', { shardId: 'shard-1', reason: 'new', assignmentVersion: 0 }),
+        ),
         pinned('shard-1'),
       );
     });
@@ -280,7 +307,7 @@ describe('conversation decider', () => {
     it('treats pinning to the same shard as a retry', () => {
       expect(
         given(started(), pinned('shard-1')).when(
-          command('PinConversation', { shardId: 'shard-1', reason: 'new' }),
+          command('PinConversation', { shardId: 'shard-1', reason: 'new', assignmentVersion: 0 }),
         ),
       ).toEqual({
         outcome: 'unchanged',
@@ -288,18 +315,42 @@ describe('conversation decider', () => {
       });
     });
 
+    it('changes nothing for a pin older than the placement already recorded (it arrived late)', () => {
+      expect(given(started(), pinned('shard-2', 6)).when(pin('shard-3', 5))).toEqual({
+        outcome: 'unchanged',
+        version: 2,
+      });
+      expect(given(started(), pinned('shard-2', 6)).when(pin('shard-2', 6))).toEqual({
+        outcome: 'unchanged',
+        version: 2,
+      });
+    });
+
+    it('records a newer pin to the shard in force, so a move recorded between them reads as stale', () => {
+      expectEvents(
+        given(started(), pinned('shard-1', 5)).when(pin('shard-1', 7)),
+        pinned('shard-1', 7, 'spill'),
+      );
+    });
+
     it('requires a shard and an open conversation', () => {
       expectError(
-        given(started()).when(command('PinConversation', { shardId: '', reason: '' })),
+        given(started()).when(
+          command('PinConversation', { shardId: '', reason: '', assignmentVersion: 0 }),
+        ),
         'REQUEST.INVALID',
         'shard_id',
       );
       expectError(
-        given(started(), closed()).when(command('PinConversation', { shardId: 's', reason: '' })),
+        given(started(), closed()).when(
+          command('PinConversation', { shardId: 's', reason: '', assignmentVersion: 0 }),
+        ),
         'CONVERSATION.CLOSED',
       );
       expectError(
-        given().when(command('PinConversation', { shardId: 's', reason: '' })),
+        given().when(
+          command('PinConversation', { shardId: 's', reason: '', assignmentVersion: 0 }),
+        ),
         'CONVERSATION.NOT_FOUND',
       );
     });
@@ -332,6 +383,7 @@ describe('conversation decider', () => {
         fromShardId: 'shard-1',
         toShardId: 'shard-2',
         reason: 'x',
+        assignmentVersion: 0,
       });
       expect(given(started(), pinned('shard-1'), moved).when(startMigration('m1'))).toEqual({
         outcome: 'unchanged',
@@ -354,6 +406,41 @@ describe('conversation decider', () => {
   });
 
   describe('CompleteMigration', () => {
+    it('records a move that a newer pin overtook, and leaves the stream on the newer shard', () => {
+      const state = afterCommands(
+        [started(), pinned('shard-1', 4), pinned('shard-3', 6, 'spill')],
+        [migrate('m1', 'shard-1', 'shard-2', 5)],
+      );
+      expect(state).toMatchObject({
+        shardId: 'shard-3',
+        assignmentVersion: 6,
+        completedMigrations: { m1: 4 },
+      });
+    });
+
+    it('ends on the newest placement whichever order a pin and a move are recorded in', () => {
+      const history = [started(), pinned('shard-1', 4)];
+      const move = migrate('m1', 'shard-1', 'shard-2', 5);
+      const spill = pin('shard-3', 6);
+      for (const order of [
+        [move, spill],
+        [spill, move],
+      ]) {
+        expect(afterCommands(history, order)).toMatchObject({
+          shardId: 'shard-3',
+          assignmentVersion: 6,
+          completedMigrations: { m1: expect.any(Number) },
+        });
+      }
+    });
+
+    it('still refuses an unversioned move from a shard the conversation is not on', () => {
+      expectError(
+        given(started(), pinned('shard-3', 6)).when(migrate('m1', 'shard-1', 'shard-2')),
+        'ASSIGNMENT.CONFLICT',
+      );
+    });
+
     it('records the move and re-pins', () => {
       const history = [started(), pinned('shard-1')];
       const moved = event('ConversationMigrated', {
@@ -361,6 +448,7 @@ describe('conversation decider', () => {
         fromShardId: 'shard-1',
         toShardId: 'shard-2',
         reason: 'shard-failed',
+        assignmentVersion: 0,
       });
       expectEvents(given(...history).when(migrate('m1')), moved);
       const state = replay([...history, moved]);
@@ -373,6 +461,7 @@ describe('conversation decider', () => {
         fromShardId: 'shard-1',
         toShardId: 'shard-2',
         reason: 'x',
+        assignmentVersion: 0,
       });
       expect(given(started(), pinned('shard-1'), moved).when(migrate('m1'))).toEqual({
         outcome: 'unchanged',

@@ -181,9 +181,19 @@ function pin(command: PinConversation, state: ConversationState): Decision {
   const { data, now } = command;
   if (!exists(state)) return rejected(conversationNotFound(command.conversationId));
   if (data.shardId === '') return rejected(invalidField('shard_id', 'must not be empty'));
-  if (state.shardId === data.shardId) return unchanged(state.pinnedVersion);
+  // Recorded after a newer placement (or recorded twice): the registry has moved on already.
+  if (supersededBy(state, data.assignmentVersion)) return unchanged(state.pinnedVersion);
+  // Without a version, a pin to the shard in force is already recorded. With a newer one it is
+  // appended all the same: the version it brings decides which later records are stale.
+  if (state.shardId === data.shardId && data.assignmentVersion === 0)
+    return unchanged(state.pinnedVersion);
   if (state.status === 'closed') return rejected(conversationClosed(state.conversationId));
   return accepted({ type: 'ConversationPinned', data: { ...data }, occurredAtMs: now });
+}
+
+/** Whether a placement with this registry version is older than one the stream already holds. */
+function supersededBy(state: ConversationDetails, assignmentVersion: number): boolean {
+  return assignmentVersion !== 0 && assignmentVersion <= state.assignmentVersion;
 }
 
 function startMigration(command: StartMigration, state: ConversationState): Decision {
@@ -211,7 +221,10 @@ function completeMigration(command: CompleteMigration, state: ConversationState)
   if (data.toShardId === '') return rejected(invalidField('to_shard_id', 'must not be empty'));
   if (data.toShardId === data.fromShardId)
     return rejected(invalidField('to_shard_id', 'must differ from from_shard_id'));
-  if (state.shardId !== '' && state.shardId !== data.fromShardId) {
+  // A versioned move is a fact the registry applied: it is recorded even behind a newer pin (and
+  // then leaves the stream's shard alone, see evolve). An unversioned one must start from the
+  // stream's shard.
+  if (data.assignmentVersion === 0 && state.shardId !== '' && state.shardId !== data.fromShardId) {
     return rejected(assignmentConflict(state.conversationId, data.fromShardId, state.shardId));
   }
   return accepted({ type: 'ConversationMigrated', data: { ...data }, occurredAtMs: now });

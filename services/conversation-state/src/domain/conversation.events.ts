@@ -70,7 +70,15 @@ export type AssistantMessageFailed = Event<
 
 export type ConversationPinned = Event<
   'ConversationPinned',
-  { readonly shardId: string; readonly reason: string }
+  {
+    readonly shardId: string;
+    readonly reason: string;
+    /**
+     * The shard registry's assignment version this placement produced; 0 when the writer did not
+     * say (events from before the field). The stream's shard follows the highest version recorded.
+     */
+    readonly assignmentVersion: number;
+  }
 >;
 
 export type ConversationMigrationStarted = Event<
@@ -85,6 +93,11 @@ export type ConversationMigrated = Event<
     readonly fromShardId: string;
     readonly toShardId: string;
     readonly reason: string;
+    /**
+     * The shard registry's assignment version this placement produced; 0 when the writer did not
+     * say (events from before the field). The stream's shard follows the highest version recorded.
+     */
+    readonly assignmentVersion: number;
   }
 >;
 

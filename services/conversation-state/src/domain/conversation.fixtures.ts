@@ -51,5 +51,6 @@ export const completed = (turnId: string, content = `answer ${turnId}`, shardId 
 export const failed = (turnId: string, errorCode = 'SHARD.UNAVAILABLE', shardId = 'shard-1') =>
   event('AssistantMessageFailed', { turnId, shardId, errorCode, errorMessage: 'shard went away' });
 
-export const pinned = (shardId: string) => event('ConversationPinned', { shardId, reason: 'new' });
+export const pinned = (shardId: string, assignmentVersion = 0, reason = 'new') =>
+  event('ConversationPinned', { shardId, reason, assignmentVersion });
 export const closed = () => event('ConversationClosed', { reason: 'user' });

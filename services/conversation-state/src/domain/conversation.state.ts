@@ -38,6 +38,12 @@ export interface ConversationDetails {
   /** '' until the conversation is pinned to a shard. */
   readonly shardId: string;
   readonly pinnedVersion: number;
+  /**
+   * The highest shard-registry assignment version recorded (0: none said one). Pins and moves are
+   * recorded after the registry applied them, so two of them can arrive in either order; `shardId`
+   * follows the newest by this version, not the last appended.
+   */
+  readonly assignmentVersion: number;
   /** The migration started and not yet finished, if any. */
   readonly migration:
     | { readonly migrationId: string; readonly fromShardId: string; readonly version: number }
@@ -103,6 +109,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       turns: [],
       shardId: '',
       pinnedVersion: 0,
+      assignmentVersion: 0,
       migration: undefined,
       completedMigrations: {},
       closedVersion: 0,
@@ -142,7 +149,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       }));
     }
     case 'ConversationPinned':
-      return { ...base, shardId: event.data.shardId, pinnedVersion: version };
+      return { ...base, ...placedBy(state, event.data, event.data.shardId, version) };
     case 'ConversationMigrationStarted':
       return {
         ...base,
@@ -156,8 +163,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       const { migrationId, toShardId } = event.data;
       return {
         ...base,
-        shardId: toShardId,
-        pinnedVersion: version,
+        ...placedBy(state, event.data, toShardId, version),
         migration: state.migration?.migrationId === migrationId ? undefined : state.migration,
         completedMigrations: { ...state.completedMigrations, [migrationId]: version },
       };
@@ -169,6 +175,31 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       return unhandled;
     }
   }
+}
+
+/**
+ * Where a pin or move leaves the stream's shard: on its shard, unless it carries an assignment
+ * version older than one already recorded (it arrived after a newer placement; it stays history).
+ * A record without a version (0) applies as records always did.
+ */
+function placedBy(
+  state: ConversationDetails,
+  data: { readonly assignmentVersion: number },
+  shardId: string,
+  version: number,
+): Pick<ConversationDetails, 'shardId' | 'pinnedVersion' | 'assignmentVersion'> {
+  if (data.assignmentVersion !== 0 && data.assignmentVersion <= state.assignmentVersion) {
+    return {
+      shardId: state.shardId,
+      pinnedVersion: state.pinnedVersion,
+      assignmentVersion: state.assignmentVersion,
+    };
+  }
+  return {
+    shardId,
+    pinnedVersion: version,
+    assignmentVersion: Math.max(state.assignmentVersion, data.assignmentVersion),
+  };
 }
 
 function updateTurn(

@@ -52,7 +52,8 @@ export interface MigrationWorld {
   stopHeartbeats(shardId: string): void;
   shardState(shardId: string): Promise<shard.ShardState | undefined>;
   /** Starts `count` conversations with a turn each and pins them to `shardId`. */
-  seedConversations(shardId: string, count: number): Promise<string[]>;
+  /** Stored conversations `<prefix>-00000`… pinned to `shardId` (prefix `conv` by default). */
+  seedConversations(shardId: string, count: number, prefix?: string): Promise<string[]>;
   /** Assignments the registry holds on a shard. */
   listOnShard(shardId: string): Promise<shard.Assignment[]>;
   assignment(conversationId: string): Promise<shard.Assignment | undefined>;
@@ -167,8 +168,11 @@ export async function startMigrationWorld(
         const listed = await registry.listShards({ pool: '', includeRemoved: true });
         return listed.shards.find((candidate) => candidate.shardId === shardId)?.state;
       },
-      async seedConversations(shardId, count) {
-        const ids = Array.from({ length: count }, (_, i) => `conv-${String(i).padStart(5, '0')}`);
+      async seedConversations(shardId, count, prefix = 'conv') {
+        const ids = Array.from(
+          { length: count },
+          (_, i) => `${prefix}-${String(i).padStart(5, '0')}`,
+        );
         await inBatches(ids, 32, async (conversationId) => {
           await store.startConversation(
             conversation.StartConversationRequest.fromPartial({

@@ -195,6 +195,7 @@ export class ConversationStoreGrpcController implements ServiceImplementation<De
       await this.commands.pin(this.target(request), {
         shardId: requireId(request.shardId, 'shard_id'),
         reason: request.reason,
+        assignmentVersion: request.assignmentVersion,
       }),
     );
     return { result: commandResult(outcome) };
@@ -222,6 +223,7 @@ export class ConversationStoreGrpcController implements ServiceImplementation<De
         fromShardId: request.fromShardId,
         toShardId: requireId(request.toShardId, 'to_shard_id'),
         reason: request.reason,
+        assignmentVersion: request.assignmentVersion,
       }),
     );
     return { result: commandResult(outcome) };

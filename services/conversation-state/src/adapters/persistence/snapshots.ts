@@ -4,7 +4,8 @@ import type { ConversationDetails } from '../../domain/conversation.state.js';
  * Bump when ConversationDetails changes shape: snapshots of another schema version are ignored and
  * the state is rebuilt from events (which are the truth; snapshots are only a cache).
  */
-export const SNAPSHOT_SCHEMA_VERSION = 1;
+// v2: ConversationDetails.assignmentVersion.
+export const SNAPSHOT_SCHEMA_VERSION = 2;
 
 /** Whether appending moved the stream across a multiple of `every`. */
 export function snapshotDue(fromVersion: number, toVersion: number, every: number): boolean {

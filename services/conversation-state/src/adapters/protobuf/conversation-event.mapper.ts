@@ -140,7 +140,11 @@ export function fromProto(proto: ConversationEventProto, field: string): Convers
     case 'pinned':
       return {
         type: 'ConversationPinned',
-        data: { shardId: body.value.shardId, reason: body.value.reason },
+        data: {
+          shardId: body.value.shardId,
+          reason: body.value.reason,
+          assignmentVersion: body.value.assignmentVersion,
+        },
         occurredAtMs,
       };
     case 'migrationStarted': {
@@ -152,10 +156,10 @@ export function fromProto(proto: ConversationEventProto, field: string): Convers
       };
     }
     case 'migrated': {
-      const { migrationId, fromShardId, toShardId, reason } = body.value;
+      const { migrationId, fromShardId, toShardId, reason, assignmentVersion } = body.value;
       return {
         type: 'ConversationMigrated',
-        data: { migrationId, fromShardId, toShardId, reason },
+        data: { migrationId, fromShardId, toShardId, reason, assignmentVersion },
         occurredAtMs,
       };
     }

@@ -65,6 +65,7 @@ export class GrpcMigrationConversations implements MigrationConversationsPort {
       shardId: command.shardId,
       reason: command.reason,
       metadata: eventMetadata(command.conversationId, command.causationId),
+      assignmentVersion: command.assignmentVersion,
     });
   }
 
@@ -78,10 +79,12 @@ export class GrpcMigrationConversations implements MigrationConversationsPort {
       reason: command.reason,
       metadata,
     };
-    await this.client.startMigration(common);
+    // A move the registry already applied has nothing left to start: it is recorded as done.
+    if (command.assignmentVersion === 0) await this.client.startMigration(common);
     const completed = await this.client.completeMigration({
       ...common,
       toShardId: command.toShardId,
+      assignmentVersion: command.assignmentVersion,
     });
     return completed.result?.duplicate !== true;
   }

@@ -17,6 +17,7 @@ describe('RecordedMoves', () => {
     toShardId: 'spare',
     reason: 'failover',
     fromVersion: 4,
+    toVersion: 5,
   };
 
   function setup(answer: () => Promise<boolean>, shards: ShardView[] = []) {
@@ -48,7 +49,7 @@ describe('RecordedMoves', () => {
 
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-  it('records a failover as a migration keyed by the version it left', async () => {
+  it('records a failover as a migration keyed by the version it left, with the version it got', async () => {
     const { moves, recorded, logged } = setup(async () => true);
     moves.moved(move);
     moves.moved(move);
@@ -61,6 +62,7 @@ describe('RecordedMoves', () => {
       toShardId: 'spare',
       reason: 'shard-failed',
       causationId: 'failover@4',
+      assignmentVersion: 5,
     });
     // A repeat of the same move is the same migration: conversation-state appends it once.
     expect(recorded[1]?.migrationId).toBe(recorded[0]?.migrationId);
@@ -105,14 +107,15 @@ describe('RecordedMoves', () => {
     shardId: 'spare',
     reason: 'spill',
     fromVersion: 4,
+    toVersion: 5,
   };
 
   it('records a pin as ConversationPinned, caused by the version it replaced', async () => {
     const { moves, pins, logged } = setup(async () => true);
     moves.pinned(pin);
     await settle();
-    const { fromVersion: _replaced, ...recorded } = pin;
-    expect(pins).toEqual([{ ...recorded, causationId: 'spill@4' }]);
+    const { fromVersion: _replaced, toVersion: _got, ...recorded } = pin;
+    expect(pins).toEqual([{ ...recorded, causationId: 'spill@4', assignmentVersion: 5 }]);
     expect(logged).toEqual([]);
   });
 

@@ -48,6 +48,7 @@ export class RecordedMoves implements ConversationMovesPort {
         toShardId: move.toShardId,
         reason: this.reasonOf(move),
         causationId: causeId,
+        assignmentVersion: move.toVersion,
       })
       .catch((error: unknown) =>
         this.notRecorded(
@@ -70,6 +71,7 @@ export class RecordedMoves implements ConversationMovesPort {
         shardId: pin.shardId,
         reason: pin.reason,
         causationId: `${pin.reason}@${pin.fromVersion}`,
+        assignmentVersion: pin.toVersion,
       })
       .catch((error: unknown) =>
         this.notRecorded(

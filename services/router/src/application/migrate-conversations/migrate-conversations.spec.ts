@@ -249,6 +249,7 @@ describe('MigrateConversations', () => {
       toShardId: 'shard-c',
       reason: 'shard-failed',
       causationId: 'event-1',
+      assignmentVersion: 0,
     });
 
     const summary = await saga.migrateShard('shard-dead', failed);

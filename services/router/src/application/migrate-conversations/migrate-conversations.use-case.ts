@@ -230,6 +230,8 @@ export class MigrateConversations {
         toShardId: target.id,
         reason: cause.reason,
         causationId: cause.causeId,
+        // Recorded before the registry applies it, so that a crash resumes it: no version yet.
+        assignmentVersion: 0,
       });
       if (!appended) {
         // A rival attempt at this very migration (same id: another replica given the redelivered
@@ -245,7 +247,7 @@ export class MigrateConversations {
 
     const pinned = await this.repin(assignment, target.id);
     if (pinned.kind === 'moved-elsewhere') {
-      await this.reconcile(assignment, target.id, pinned.shardId, cause);
+      await this.reconcile(assignment, target.id, pinned.current, cause);
       return { conversationId, outcome: 'moved-elsewhere', shardId: undefined };
     }
     if (pinned.kind !== 'pinned') return { conversationId, outcome: 'failed', shardId: undefined };
@@ -255,17 +257,19 @@ export class MigrateConversations {
 
   /**
    * The saga recorded its move to `recordedShardId`, but a turn's failover re-pinned the
-   * conversation elsewhere first: that failover's own record was refused (the stream already named
-   * the saga's target), so the stream is put back on the registry's shard. Best effort: the
-   * registry stays the authority, and a failed pin is only logged.
+   * conversation elsewhere first. That failover records its own move with the registry's version,
+   * which puts the stream on the registry's shard whatever order the two records arrive in; this
+   * pin, with the same version, covers a failover whose record was lost. Best effort: the registry
+   * stays the authority, and a failed pin is only logged.
    */
   private async reconcile(
     assignment: RegisteredAssignment,
     recordedShardId: string,
-    registryShardId: string | undefined,
+    current: { readonly shardId: string; readonly version: number } | undefined,
     cause: MigrationCause,
   ): Promise<void> {
-    if (registryShardId === undefined || registryShardId === recordedShardId) return;
+    if (current === undefined || current.shardId === recordedShardId) return;
+    const registryShardId = current.shardId;
     try {
       await this.deps.conversations.recordPin({
         tenantId: assignment.tenantId,
@@ -273,6 +277,7 @@ export class MigrateConversations {
         shardId: registryShardId,
         reason: 'reconciled',
         causationId: cause.causeId,
+        assignmentVersion: current.version,
       });
     } catch (error) {
       this.deps.log.info('conversation stream not reconciled with the registry', {
@@ -290,7 +295,7 @@ export class MigrateConversations {
     targetShardId: string,
   ): Promise<
     | { kind: 'pinned' }
-    | { kind: 'moved-elsewhere'; shardId: string | undefined }
+    | { kind: 'moved-elsewhere'; current: { shardId: string; version: number } | undefined }
     | { kind: 'contended' }
   > {
     let expectedVersion = assignment.version;
@@ -312,7 +317,10 @@ export class MigrateConversations {
           from: assignment.shardId,
           now: current?.shardId ?? '(unassigned)',
         });
-        return { kind: 'moved-elsewhere', shardId: current?.shardId };
+        return {
+          kind: 'moved-elsewhere',
+          current: current && { shardId: current.shardId, version: current.version },
+        };
       }
       expectedVersion = current.version;
     }

@@ -47,6 +47,14 @@ export interface RecordMigration {
   readonly reason: MigrationReason;
   /** The lifecycle event (or turn) that caused the move: the events' causation id. */
   readonly causationId: string;
+  /**
+   * The registry's assignment version of a move it has already applied (a turn's failover or
+   * re-route, recorded after the fact): conversation-state then records it whatever order it
+   * arrives in, and the stream's shard follows the newest version. 0 for the saga's own moves,
+   * which are recorded before the registry applies them (so a crash can resume them): those must
+   * start from the stream's shard.
+   */
+  readonly assignmentVersion: number;
 }
 
 /** A pin to record as ConversationPinned (conversation-state's PinConversation). */
@@ -58,6 +66,8 @@ export interface RecordPin {
   readonly reason: 'new' | 'spill' | 'reconciled';
   /** The pin's cause, as a causation id. */
   readonly causationId: string;
+  /** The registry's assignment version of this pin (0: not known); see RecordMigration. */
+  readonly assignmentVersion: number;
 }
 
 /** A conversation that cannot be migrated now or ever: closed, or unknown to conversation-state. */

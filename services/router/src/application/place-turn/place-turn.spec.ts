@@ -346,6 +346,7 @@ describe('place turn', () => {
           toShardId: 'spare',
           reason: 'failover',
           fromVersion: 1,
+          toVersion: 2,
         },
       ]);
     });
@@ -398,6 +399,7 @@ describe('place turn', () => {
           shardId: 'a',
           reason: 'new',
           fromVersion: 0,
+          toVersion: 1,
         },
       ]);
 
@@ -413,6 +415,7 @@ describe('place turn', () => {
           shardId: 'spare',
           reason: 'spill',
           fromVersion: 1,
+          toVersion: 2,
         },
       ]);
       expect(spill.moves).toEqual([]);

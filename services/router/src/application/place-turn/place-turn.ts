@@ -102,6 +102,8 @@ export interface ConversationMove {
   readonly reason: 'failover' | 'migration';
   /** The assignment version that pinned the conversation to `fromShardId`. */
   readonly fromVersion: number;
+  /** The assignment version the registry gave this move. */
+  readonly toVersion: number;
 }
 
 /** A stored conversation pinned where it was not: its first shard, or a spill's. */
@@ -112,6 +114,8 @@ export interface ConversationPin {
   readonly reason: 'new' | 'spill';
   /** The assignment version the pin replaced (0 for a first pin). */
   readonly fromVersion: number;
+  /** The assignment version the registry gave this pin. */
+  readonly toVersion: number;
 }
 
 /**
@@ -211,7 +215,7 @@ export class PlaceTurn {
       }
       if (outcome.current !== undefined) assignments.applyRemote(outcome.current);
       if (outcome.applied) {
-        this.reportMove(command, assignment, placed.shard.id, placed.reason);
+        this.reportMove(command, assignment, outcome.current, placed.reason);
         return {
           kind: 'placed',
           decision,
@@ -249,7 +253,7 @@ export class PlaceTurn {
       .then(
         (outcome) => {
           if (outcome.current !== undefined) assignments.applyRemote(outcome.current);
-          if (outcome.applied) this.reportMove(command, assignment, shardId, reason);
+          if (outcome.applied) this.reportMove(command, assignment, outcome.current, reason);
         },
         // Unpinned for now: the conversation's next turn places and pins it again.
         () => undefined,
@@ -263,11 +267,12 @@ export class PlaceTurn {
   private reportMove(
     command: PlaceTurnCommand,
     from: Assignment | undefined,
-    toShardId: string,
+    to: Assignment | undefined,
     reason: PlacedDecision['reason'],
   ): void {
     const moves = this.deps.moves;
-    if (moves === undefined || from?.shardId === toShardId) return;
+    if (moves === undefined || to === undefined || from?.shardId === to.shardId) return;
+    const { shardId: toShardId, version: toVersion } = to;
     if ((reason === 'new' || reason === 'spill') && command.stored === true) {
       moves.pinned({
         tenantId: command.tenantId,
@@ -275,6 +280,7 @@ export class PlaceTurn {
         shardId: toShardId,
         reason,
         fromVersion: from?.version ?? 0,
+        toVersion,
       });
       return;
     }
@@ -287,6 +293,7 @@ export class PlaceTurn {
       toShardId,
       reason,
       fromVersion: from.version,
+      toVersion,
     });
   }
 

@@ -259,7 +259,15 @@ export interface PinConversationRequest {
   shardId: string;
   reason: string;
   expectedVersion?: number | undefined;
-  metadata?: EventMetadata | undefined;
+  metadata?:
+    | EventMetadata
+    | undefined;
+  /**
+   * The shard registry's assignment version of this pin (0: unknown, the pin applies as before).
+   * Pins and moves may arrive out of order; one older than a version already recorded changes
+   * nothing (OK, unchanged), so the stream's shard always follows the registry's latest.
+   */
+  assignmentVersion: number;
 }
 
 export interface PinConversationResponse {
@@ -287,7 +295,16 @@ export interface CompleteMigrationRequest {
   fromShardId: string;
   toShardId: string;
   reason: string;
-  metadata?: EventMetadata | undefined;
+  metadata?:
+    | EventMetadata
+    | undefined;
+  /**
+   * The shard registry's assignment version of this move (0: unknown). With a version, the move is
+   * recorded even when a newer pin is already in the stream (the migration happened), but the
+   * stream's shard stays with the newest version; without one, from_shard_id must be the stream's
+   * shard (ASSIGNMENT.CONFLICT otherwise).
+   */
+  assignmentVersion: number;
 }
 
 export interface CompleteMigrationResponse {
@@ -3395,7 +3412,15 @@ export const FailAssistantMessageResponse: MessageFns<FailAssistantMessageRespon
 };
 
 function createBasePinConversationRequest(): PinConversationRequest {
-  return { tenantId: "", conversationId: "", shardId: "", reason: "", expectedVersion: undefined, metadata: undefined };
+  return {
+    tenantId: "",
+    conversationId: "",
+    shardId: "",
+    reason: "",
+    expectedVersion: undefined,
+    metadata: undefined,
+    assignmentVersion: 0,
+  };
 }
 
 export const PinConversationRequest: MessageFns<PinConversationRequest> = {
@@ -3417,6 +3442,9 @@ export const PinConversationRequest: MessageFns<PinConversationRequest> = {
     }
     if (message.metadata !== undefined) {
       EventMetadata.encode(message.metadata, writer.uint32(50).fork()).join();
+    }
+    if (message.assignmentVersion !== 0) {
+      writer.uint32(56).uint64(message.assignmentVersion);
     }
     return writer;
   },
@@ -3482,6 +3510,14 @@ export const PinConversationRequest: MessageFns<PinConversationRequest> = {
             message.metadata = EventMetadata.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.assignmentVersion = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3518,6 +3554,11 @@ export const PinConversationRequest: MessageFns<PinConversationRequest> = {
         ? globalThis.Number(object.expected_version)
         : undefined,
       metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      assignmentVersion: isSet(object.assignmentVersion)
+        ? globalThis.Number(object.assignmentVersion)
+        : isSet(object.assignment_version)
+        ? globalThis.Number(object.assignment_version)
+        : 0,
     };
   },
 
@@ -3541,6 +3582,9 @@ export const PinConversationRequest: MessageFns<PinConversationRequest> = {
     if (message.metadata !== undefined) {
       obj.metadata = EventMetadata.toJSON(message.metadata);
     }
+    if (message.assignmentVersion !== 0) {
+      obj.assignmentVersion = Math.round(message.assignmentVersion);
+    }
     return obj;
   },
 
@@ -3557,6 +3601,7 @@ export const PinConversationRequest: MessageFns<PinConversationRequest> = {
     message.metadata = (object.metadata !== undefined && object.metadata !== null)
       ? EventMetadata.fromPartial(object.metadata)
       : undefined;
+    message.assignmentVersion = object.assignmentVersion ?? 0;
     return message;
   },
 };
@@ -3875,6 +3920,7 @@ function createBaseCompleteMigrationRequest(): CompleteMigrationRequest {
     toShardId: "",
     reason: "",
     metadata: undefined,
+    assignmentVersion: 0,
   };
 }
 
@@ -3900,6 +3946,9 @@ export const CompleteMigrationRequest: MessageFns<CompleteMigrationRequest> = {
     }
     if (message.metadata !== undefined) {
       EventMetadata.encode(message.metadata, writer.uint32(58).fork()).join();
+    }
+    if (message.assignmentVersion !== 0) {
+      writer.uint32(64).uint64(message.assignmentVersion);
     }
     return writer;
   },
@@ -3973,6 +4022,14 @@ export const CompleteMigrationRequest: MessageFns<CompleteMigrationRequest> = {
             message.metadata = EventMetadata.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.assignmentVersion = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4014,6 +4071,11 @@ export const CompleteMigrationRequest: MessageFns<CompleteMigrationRequest> = {
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       metadata: isSet(object.metadata) ? EventMetadata.fromJSON(object.metadata) : undefined,
+      assignmentVersion: isSet(object.assignmentVersion)
+        ? globalThis.Number(object.assignmentVersion)
+        : isSet(object.assignment_version)
+        ? globalThis.Number(object.assignment_version)
+        : 0,
     };
   },
 
@@ -4040,6 +4102,9 @@ export const CompleteMigrationRequest: MessageFns<CompleteMigrationRequest> = {
     if (message.metadata !== undefined) {
       obj.metadata = EventMetadata.toJSON(message.metadata);
     }
+    if (message.assignmentVersion !== 0) {
+      obj.assignmentVersion = Math.round(message.assignmentVersion);
+    }
     return obj;
   },
 
@@ -4057,6 +4122,7 @@ export const CompleteMigrationRequest: MessageFns<CompleteMigrationRequest> = {
     message.metadata = (object.metadata !== undefined && object.metadata !== null)
       ? EventMetadata.fromPartial(object.metadata)
       : undefined;
+    message.assignmentVersion = object.assignmentVersion ?? 0;
     return message;
   },
 };

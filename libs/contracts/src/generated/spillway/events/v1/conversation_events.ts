@@ -62,6 +62,11 @@ export interface AssistantMessageFailed {
 export interface ConversationPinned {
   shardId: string;
   reason: string;
+  /**
+   * The shard registry's assignment version this pin produced; 0 when the writer did not say (events
+   * written before the field existed). The stream's shard follows the highest version recorded.
+   */
+  assignmentVersion: number;
 }
 
 export interface ConversationMigrationStarted {
@@ -75,6 +80,11 @@ export interface ConversationMigrated {
   toShardId: string;
   reason: string;
   migrationId: string;
+  /**
+   * The shard registry's assignment version this move produced; 0 when the writer did not say. A
+   * move recorded after a newer pin is history: it does not take the stream off the newer shard.
+   */
+  assignmentVersion: number;
 }
 
 export interface ConversationClosed {
@@ -1045,7 +1055,7 @@ export const AssistantMessageFailed: MessageFns<AssistantMessageFailed> = {
 };
 
 function createBaseConversationPinned(): ConversationPinned {
-  return { shardId: "", reason: "" };
+  return { shardId: "", reason: "", assignmentVersion: 0 };
 }
 
 export const ConversationPinned: MessageFns<ConversationPinned> = {
@@ -1055,6 +1065,9 @@ export const ConversationPinned: MessageFns<ConversationPinned> = {
     }
     if (message.reason !== "") {
       writer.uint32(18).string(message.reason);
+    }
+    if (message.assignmentVersion !== 0) {
+      writer.uint32(24).uint64(message.assignmentVersion);
     }
     return writer;
   },
@@ -1088,6 +1101,14 @@ export const ConversationPinned: MessageFns<ConversationPinned> = {
             message.reason = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.assignmentVersion = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1108,6 +1129,11 @@ export const ConversationPinned: MessageFns<ConversationPinned> = {
         ? globalThis.String(object.shard_id)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      assignmentVersion: isSet(object.assignmentVersion)
+        ? globalThis.Number(object.assignmentVersion)
+        : isSet(object.assignment_version)
+        ? globalThis.Number(object.assignment_version)
+        : 0,
     };
   },
 
@@ -1119,6 +1145,9 @@ export const ConversationPinned: MessageFns<ConversationPinned> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.assignmentVersion !== 0) {
+      obj.assignmentVersion = Math.round(message.assignmentVersion);
+    }
     return obj;
   },
 
@@ -1129,6 +1158,7 @@ export const ConversationPinned: MessageFns<ConversationPinned> = {
     const message = createBaseConversationPinned();
     message.shardId = object.shardId ?? "";
     message.reason = object.reason ?? "";
+    message.assignmentVersion = object.assignmentVersion ?? 0;
     return message;
   },
 };
@@ -1243,7 +1273,7 @@ export const ConversationMigrationStarted: MessageFns<ConversationMigrationStart
 };
 
 function createBaseConversationMigrated(): ConversationMigrated {
-  return { fromShardId: "", toShardId: "", reason: "", migrationId: "" };
+  return { fromShardId: "", toShardId: "", reason: "", migrationId: "", assignmentVersion: 0 };
 }
 
 export const ConversationMigrated: MessageFns<ConversationMigrated> = {
@@ -1259,6 +1289,9 @@ export const ConversationMigrated: MessageFns<ConversationMigrated> = {
     }
     if (message.migrationId !== "") {
       writer.uint32(34).string(message.migrationId);
+    }
+    if (message.assignmentVersion !== 0) {
+      writer.uint32(40).uint64(message.assignmentVersion);
     }
     return writer;
   },
@@ -1308,6 +1341,14 @@ export const ConversationMigrated: MessageFns<ConversationMigrated> = {
             message.migrationId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.assignmentVersion = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1338,6 +1379,11 @@ export const ConversationMigrated: MessageFns<ConversationMigrated> = {
         : isSet(object.migration_id)
         ? globalThis.String(object.migration_id)
         : "",
+      assignmentVersion: isSet(object.assignmentVersion)
+        ? globalThis.Number(object.assignmentVersion)
+        : isSet(object.assignment_version)
+        ? globalThis.Number(object.assignment_version)
+        : 0,
     };
   },
 
@@ -1355,6 +1401,9 @@ export const ConversationMigrated: MessageFns<ConversationMigrated> = {
     if (message.migrationId !== "") {
       obj.migrationId = message.migrationId;
     }
+    if (message.assignmentVersion !== 0) {
+      obj.assignmentVersion = Math.round(message.assignmentVersion);
+    }
     return obj;
   },
 
@@ -1367,6 +1416,7 @@ export const ConversationMigrated: MessageFns<ConversationMigrated> = {
     message.toShardId = object.toShardId ?? "";
     message.reason = object.reason ?? "";
     message.migrationId = object.migrationId ?? "";
+    message.assignmentVersion = object.assignmentVersion ?? 0;
     return message;
   },
 };
