@@ -25,7 +25,9 @@
 // Knobs: ROWS (1000), CONCURRENCY (8), MAX_TOKENS (16), TIME_SCALE (0.05: at 0.01 every wall
 // millisecond the router, adapters and this process spend on a 2-core machine is 100 ms of engine
 // time, so CPU contention, not the engines, decides queueing; the run is CPU-bound either way and
-// takes about as long), ARRIVALS (closed, or trace: the trace's own timestamps), BLOCK_TOKENS (512),
+// takes about as long), ARRIVALS (closed, or trace: the trace's own timestamps), TRACE_RATE (1: with
+// ARRIVALS=trace, the share of the trace's rate offered; 0.5 stretches every gap twofold, for a
+// fleet sized above the trace's load rather than at it), BLOCK_TOKENS (512),
 // SHARD_KV_BLOCKS (57600,230400: the three-shard modes run once per per-shard KV size; 57,600 is the
 // profile's H100, the larger one shows routing with the capacity to keep conversations cached),
 // FAILURE_AFTER_MS (5000: the registry's failure detection), MODES (all five: router,
@@ -59,6 +61,9 @@ const ROWS = Number(process.env.ROWS ?? 1_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 /** closed: CONCURRENCY turns at a time; trace: the trace's timestamps (see replay). */
 const ARRIVALS = process.env.ARRIVALS === 'trace' ? 'trace' : 'closed';
+const TRACE_RATE = Number(process.env.TRACE_RATE ?? 1);
+if (!(TRACE_RATE > 0))
+  throw new Error(`TRACE_RATE must be a positive number, got ${process.env.TRACE_RATE}`);
 const MAX_OUTSTANDING = Number(process.env.MAX_OUTSTANDING ?? 64);
 const MAX_TOKENS = Number(process.env.MAX_TOKENS ?? 16);
 const TIME_SCALE = Number(process.env.TIME_SCALE ?? 0.05);
@@ -244,7 +249,7 @@ interface ModeResult {
 
 /**
  * ARRIVALS=closed (the default): trace order, CONCURRENCY at a time. ARRIVALS=trace: each turn at
- * its trace timestamp × TIME_SCALE, so the shards see the trace's own rate and bursts in engine
+ * its trace timestamp ÷ TRACE_RATE × TIME_SCALE, so the shards see the trace's own rate and bursts in engine
  * time, with at most MAX_OUTSTANDING turns open. Either way a continuation waits for the turn it
  * continues.
  */
@@ -260,7 +265,7 @@ async function replayOnTraceClock(all: readonly Turn[], send: (turn: Turn) => Pr
   let late = 0;
   const started = performance.now();
   for (const turn of all) {
-    const dueMs = started + turn.atMs * TIME_SCALE;
+    const dueMs = started + (turn.atMs / TRACE_RATE) * TIME_SCALE;
     const waitMs = dueMs - performance.now();
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     else if (waitMs < -100) late++;
@@ -659,6 +664,7 @@ async function main(): Promise<void> {
       arrivals: ARRIVALS,
       concurrency: ARRIVALS === 'closed' ? CONCURRENCY : undefined,
       maxOutstanding: ARRIVALS === 'trace' ? MAX_OUTSTANDING : undefined,
+      traceRate: ARRIVALS === 'trace' ? TRACE_RATE : undefined,
       maxTokens: MAX_TOKENS,
       timeScale: TIME_SCALE,
       blockTokens: BLOCK_TOKENS,
