@@ -491,8 +491,8 @@ async function main(): Promise<void> {
         [from, to],
       );
       const createdAt = new Map(written.map((row) => [row.id, Number(row.created_ms)]));
-      // The relay's side alone: from the row's insert to its published mark, which it writes right
-      // after Kafka acknowledged the batch (no consumer in it).
+      // The relay's side alone: from the row's insert to its published_at, which the relay sets to
+      // the moment Kafka acknowledged the batch (since session 5; before, to when the mark ran).
       const { rows: acknowledged } = await outbox.query<{ ms: number }>(
         `SELECT extract(epoch FROM published_at - created_at) * 1000 AS ms FROM outbox
           WHERE published_at IS NOT NULL
@@ -599,7 +599,7 @@ async function main(): Promise<void> {
         p99: round(percentile(outboxLags, 99)),
         max: round(outboxLags.at(-1) ?? NaN),
       },
-      // From the outbox row's insert to Kafka's acknowledgement (the relay's mark after it).
+      // From the outbox row's insert to Kafka's acknowledgement (published_at, stamped at the ack).
       outboxToKafkaAckMs: {
         events: acknowledgedLags.length,
         p50: round(percentile(acknowledgedLags, 50)),

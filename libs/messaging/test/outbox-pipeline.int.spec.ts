@@ -216,6 +216,88 @@ describe('outbox relay: pipelined sends and leadership', () => {
     expect(await unpublished()).toBe(0);
   });
 
+  it('marks a batch with the time Kafka acknowledged it, not the time the mark ran', async () => {
+    const key = 'ack-time';
+    await enqueueVersions([key], 1, 3);
+    let acknowledgedBy = Number.NaN;
+    const acknowledging: EncodedEventPublisher = {
+      publishEncoded: async (batch) => {
+        await publisher.publishEncoded(batch);
+        acknowledgedBy = Date.now();
+      },
+    };
+    // The mark is held back before it reaches PostgreSQL: clock_timestamp() would be later.
+    let markIssuedAt = Number.NaN;
+    const slowMarks = {
+      connect: database.pool.connect.bind(database.pool),
+      query: async (text: string, values?: unknown[]) => {
+        if (text.startsWith('UPDATE')) {
+          markIssuedAt = Date.now();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        return database.pool.query(text, values);
+      },
+      options: database.pool.options,
+    } as unknown as Pool;
+    const relay = new OutboxRelay({ pool: slowMarks, publisher: acknowledging, logger });
+    await relay.start();
+    await waitFor(async () => (await unpublished()) === 0, {
+      description: 'the rows marked published',
+      timeoutMs: 20_000,
+    });
+    await relay.stop();
+    const { rows } = await database.pool.query<{ ms: number }>(
+      `SELECT extract(epoch FROM published_at) * 1000 AS ms FROM outbox
+        WHERE key = $1`,
+      [key],
+    );
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      // Taken right after the publisher resolved: not before it, and before the mark was issued.
+      expect(Number(row.ms)).toBeGreaterThanOrEqual(Math.floor(acknowledgedBy));
+      expect(Number(row.ms)).toBeLessThanOrEqual(markIssuedAt);
+    }
+  });
+
+  it('reads again soon after publishing, without waiting for a hint or the poll interval', async () => {
+    const keys = ['busy-a', 'busy-b'];
+    await enqueueVersions(keys, 1, 3);
+    // Only the short re-poll after traffic can find the rows written below without NOTIFY: the
+    // poll interval is far beyond the test's timeout.
+    const relay = new OutboxRelay({
+      pool: database.pool,
+      publisher,
+      pollIntervalMs: 600_000,
+      busyWindowMs: 600_000,
+      logger,
+    });
+    await relay.start();
+    await waitFor(() => keys.every((key) => ofKey(key).length >= 3), {
+      description: 'the first 3 versions, found by the first read',
+      timeoutMs: 20_000,
+    });
+    for (let version = 4; version <= 9; version++) {
+      const client = await database.pool.connect();
+      try {
+        await enqueueOutbox(
+          client,
+          conversations,
+          keys.map((key) => ({ key, event: conversationStarted(key, version) })),
+          { source: '/spillway/test', notify: false },
+        );
+      } finally {
+        client.release();
+      }
+    }
+    await waitFor(() => keys.every((key) => ofKey(key).length >= 9), {
+      description: 'versions 4-9, written without a NOTIFY',
+      timeoutMs: 20_000,
+    });
+    await relay.stop();
+    for (const key of keys) expect(versionsOf(key)).toEqual(upTo(9));
+    expect(await unpublished()).toBe(0);
+  });
+
   /** Backends holding the outbox's leadership lock. */
   async function leaderPids(): Promise<number[]> {
     const { rows } = await database.pool.query<{ pid: number }>(

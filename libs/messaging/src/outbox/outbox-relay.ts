@@ -1,4 +1,5 @@
 import { metrics, type Counter, type Histogram } from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../failures.js';
 import { jsonLogger, type MessagingLogger } from '../logger.js';
@@ -13,6 +14,14 @@ export interface OutboxRelayOptions extends OutboxLocation {
   readonly batchSize?: number;
   /** Longest the relay sleeps, once the outbox is empty, when no NOTIFY arrives. Default 50 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * How soon the relay reads again when it finds the outbox empty within `busyWindowMs` of last
+   * finding rows. Default 5 ms. Writers' hints come at most every few milliseconds and queue
+   * behind their appends, so while traffic flows the relay does not count on them.
+   */
+  readonly busyPollIntervalMs?: number;
+  /** See busyPollIntervalMs. Default 250 ms. */
+  readonly busyWindowMs?: number;
   /** Bound on getting a PostgreSQL connection. Default 10 s. */
   readonly connectTimeoutMs?: number;
   readonly logger?: MessagingLogger;
@@ -23,6 +32,12 @@ interface InFlight {
   readonly rows: readonly OutboxRow[];
   /** Settles with the failure, or undefined once done; never rejects. */
   readonly done: Promise<Error | undefined>;
+}
+
+/** A batch on its way to Kafka. */
+interface Send extends InFlight {
+  /** When Kafka acknowledged it; await only once `done` settled without a failure. */
+  readonly acknowledgedAt: Promise<Date>;
 }
 
 const MAX_BACKOFF_MS = 5_000;
@@ -46,6 +61,8 @@ export class OutboxRelay {
   private readonly names: OutboxNames;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly busyPollIntervalMs: number;
+  private readonly busyWindowMs: number;
   private readonly connectTimeoutMs: number;
   private readonly logger: MessagingLogger;
   private readonly published: Counter;
@@ -62,6 +79,8 @@ export class OutboxRelay {
     this.names = outboxNames(options);
     this.batchSize = options.batchSize ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.busyPollIntervalMs = Math.min(options.busyPollIntervalMs ?? 5, this.pollIntervalMs);
+    this.busyWindowMs = options.busyWindowMs ?? 250;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.logger = options.logger ?? jsonLogger();
     const meter = metrics.getMeter('@spillway/messaging');
@@ -102,15 +121,16 @@ export class OutboxRelay {
     const rows = await session.claim(this.batchSize, []);
     if (rows.length === 0) return 0;
     await this.options.publisher.publishEncoded(rows.map(toEncodedEvent));
-    await this.marked(rows);
+    await this.marked(rows, new Date());
     return rows.length;
   }
 
   private async run(): Promise<void> {
     let consecutiveFailures = 0;
-    let sending: InFlight | undefined;
+    let sending: Send | undefined;
     let marking: InFlight | undefined;
     let backlog = false;
+    let rowsFoundAt = Number.NEGATIVE_INFINITY;
     while (!this.stopping) {
       let progressed = false;
       try {
@@ -127,7 +147,7 @@ export class OutboxRelay {
             await settled(sent);
             await settled(marking);
             // Marked while the next batch is sent: the mark's commit is off the sending path.
-            marking = this.mark(sent.rows);
+            marking = this.mark(sent.rows, await sent.acknowledgedAt);
             progressed = true;
           }
           if (next.length < this.batchSize) {
@@ -135,6 +155,7 @@ export class OutboxRelay {
             next = [...next, ...(await session.claim(this.batchSize - next.length, skip))];
           }
           backlog = next.length === this.batchSize;
+          if (next.length > 0) rowsFoundAt = performance.now();
           if (next.length > 0 && !this.stopping) {
             sending = this.send(next);
             progressed = true;
@@ -161,40 +182,43 @@ export class OutboxRelay {
       if (this.stopping) break;
       // Rows found means more are probably being committed: read again at once, and sleep (until
       // the interval passes or a writer's NOTIFY arrives) only once the outbox is empty. Writers
-      // can then hint sparingly (OutboxWakeup) without adding latency while traffic flows.
+      // can then hint sparingly (OutboxWakeup). Within busyWindowMs of the last rows found, the
+      // sleep is only busyPollIntervalMs: commits often pause for a few milliseconds while traffic
+      // flows, and a hint (sent after its append commits, through the writer's busy pool) was seen
+      // to arrive tens of milliseconds late, or to time out the 50 ms poll, with rows waiting.
       if (progressed && consecutiveFailures === 0) continue;
-      const backoff =
-        consecutiveFailures === 0
-          ? this.pollIntervalMs
-          : this.pollIntervalMs * 2 ** consecutiveFailures;
-      await this.idle(Math.min(backoff, MAX_BACKOFF_MS));
+      await this.idle(
+        consecutiveFailures > 0
+          ? Math.min(this.pollIntervalMs * 2 ** consecutiveFailures, MAX_BACKOFF_MS)
+          : performance.now() - rowsFoundAt < this.busyWindowMs
+            ? this.busyPollIntervalMs
+            : this.pollIntervalMs,
+      );
     }
     await this.finish(sending, marking);
   }
 
-  private send(rows: readonly OutboxRow[]): InFlight {
-    return {
-      rows,
-      done: failureOf(this.options.publisher.publishEncoded(rows.map(toEncodedEvent))),
-    };
+  private send(rows: readonly OutboxRow[]): Send {
+    const acknowledgedAt = this.options.publisher
+      .publishEncoded(rows.map(toEncodedEvent))
+      .then(() => new Date());
+    return { rows, acknowledgedAt, done: failureOf(acknowledgedAt) };
   }
 
-  private mark(rows: readonly OutboxRow[]): InFlight {
-    return { rows, done: failureOf(this.marked(rows)) };
+  private mark(rows: readonly OutboxRow[], acknowledgedAt: Date): InFlight {
+    return { rows, done: failureOf(this.marked(rows, acknowledgedAt)) };
   }
 
   /** Stopping: what Kafka acknowledged is marked, so that it is not sent again. */
-  private async finish(
-    sending: InFlight | undefined,
-    marking: InFlight | undefined,
-  ): Promise<void> {
+  private async finish(sending: Send | undefined, marking: InFlight | undefined): Promise<void> {
     const sendFailure = await sending?.done;
     await marking?.done;
-    if (sending && sendFailure === undefined) await this.mark(sending.rows).done;
+    if (sending && sendFailure === undefined)
+      await this.mark(sending.rows, await sending.acknowledgedAt).done;
   }
 
-  private async marked(rows: readonly OutboxRow[]): Promise<void> {
-    await markPublished(this.options.pool, this.names, rows);
+  private async marked(rows: readonly OutboxRow[], acknowledgedAt: Date): Promise<void> {
+    await markPublished(this.options.pool, this.names, rows, acknowledgedAt);
     for (const row of rows) {
       this.published.add(1, { 'messaging.destination.name': row.topic });
       this.lag.record(Number(row.lag_ms), { 'messaging.destination.name': row.topic });
@@ -252,7 +276,7 @@ async function settled(batch: InFlight | undefined): Promise<void> {
   if (failure !== undefined) throw failure;
 }
 
-function failureOf(work: Promise<void>): Promise<Error | undefined> {
+function failureOf(work: Promise<unknown>): Promise<Error | undefined> {
   return work.then(
     () => undefined,
     (error: unknown) => (error instanceof Error ? error : new Error(String(error))),

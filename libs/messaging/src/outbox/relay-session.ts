@@ -140,19 +140,21 @@ export class RelaySession {
 }
 
 /**
- * Marks acknowledged rows published. Any connection will do: a row Kafka has acknowledged may be
- * marked by anyone, and marking on the pool keeps the mark's commit off the session, where the
- * next read waits.
+ * Marks acknowledged rows published, `published_at` being when Kafka acknowledged them (not when
+ * the mark ran: it waits for a pooled connection and runs beside the next send). Any connection
+ * will do: a row Kafka has acknowledged may be marked by anyone, and marking on the pool keeps the
+ * mark's commit off the session, where the next read waits.
  */
 export async function markPublished(
   pool: Pool,
   names: OutboxNames,
   rows: readonly OutboxRow[],
+  acknowledgedAt: Date,
 ): Promise<void> {
-  await pool.query(
-    `UPDATE ${names.table} SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])`,
-    [rows.map((row) => row.id)],
-  );
+  await pool.query(`UPDATE ${names.table} SET published_at = $2 WHERE id = ANY($1::bigint[])`, [
+    rows.map((row) => row.id),
+    acknowledgedAt,
+  ]);
 }
 
 export function toEncodedEvent(row: OutboxRow): EncodedEvent {
