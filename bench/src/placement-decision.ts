@@ -10,24 +10,30 @@
 // Run: npx tsc -p services/router/tsconfig.build.json && npx tsc -p bench/tsconfig.build.json &&
 //      npx node --expose-gc bench/dist/placement-decision.js
 // Writes bench/results/placement-decision.json. Knobs: TRIALS (3 runs of the default pipeline, each
-// on a fresh plane), DECISIONS, WARMUP, SAMPLE_EVERY, QUICK=1 (only those trials, nothing written).
+// on a fresh plane), DECISIONS, WARMUP, SAMPLE_EVERY, QUICK=1 (only those trials, nothing written),
+// COMPARE_WITH=<another build's dist/domain/index.js> (only: decide a seeded workload with both
+// builds, several configurations, and compare every decision field by field; exit 1 on a mismatch;
+// then with COMPARE_PASSES=n time both builds interleaved in this process, COMPARE_CLOCK=wall for
+// wall-clock time, COMPARE_CHECK=0 to skip the comparison).
 // Each run reports, besides the percentiles, the decisions without a GC, the least time each request
 // took over the passes, a fixed workload timed after every decision, and the load average.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import * as thisDomain from '@spillway/router/domain';
 import {
   AssignmentView,
-  BlockSet,
   DEFAULT_PLACEMENT_CONFIG,
   PlacementPipeline,
   ReplyLengthTracker,
-  ShardDirectory,
   seededRandom,
   type PlacementConfig,
+  type PlacementDecision,
   type PlacementRequest,
+  type PriorityTier,
   type Random,
+  type ShardDirectory,
   type ShardView,
 } from '@spillway/router/domain';
 
@@ -50,7 +56,8 @@ const MAX_IN_FLIGHT = 32;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run node with --expose-gc');
 
-const random = seededRandom(20_250_101);
+/** The workload's randomness; reseeded to build the same plane twice (COMPARE_WITH). */
+let random = seededRandom(20_250_101);
 
 // ---- workload ----------------------------------------------------------------------------------
 
@@ -97,8 +104,13 @@ interface Conversation {
   tokens: number;
 }
 
-function buildPlane(sampleEvery: number): { shards: ShardDirectory; live: Conversation[] } {
-  const shards = new ShardDirectory({ sampleEvery });
+type Domain = typeof thisDomain;
+
+function buildPlane(
+  sampleEvery: number,
+  domain: Domain = thisDomain,
+): { shards: ShardDirectory; live: Conversation[] } {
+  const shards = new domain.ShardDirectory({ sampleEvery });
   const recent = new Map<string, number[]>();
   const live: Conversation[] = [];
   // Each shard has served a few recent prompts; the conversations behind them may come back.
@@ -110,7 +122,7 @@ function buildPlane(sampleEvery: number): { shards: ShardDirectory; live: Conver
     live.push({ id: c, shard, blocks, tokens });
   }
   shardIds.forEach((id, i) =>
-    shards.upsert(aLoadedShard(id, i, recent.get(id) ?? [], sampleEvery)),
+    shards.upsert(aLoadedShard(id, i, recent.get(id) ?? [], sampleEvery, domain)),
   );
   return { shards, live };
 }
@@ -120,6 +132,7 @@ function aLoadedShard(
   index: number,
   recent: readonly number[],
   sampleEvery: number,
+  domain: Domain = thisDomain,
 ): ShardView {
   const running = Math.floor(random.next() * MAX_IN_FLIGHT);
   const saturated = random.next() < 0.05;
@@ -149,7 +162,7 @@ function aLoadedShard(
       itlMsP50: 12 + random.next() * 25,
       observedAtMs: 0,
     },
-    recentPrefixBlocks: BlockSet.of(recent, sampleEvery),
+    recentPrefixBlocks: domain.BlockSet.of(recent, sampleEvery),
   };
 }
 
@@ -539,6 +552,213 @@ const allShardsConfig: PlacementConfig = {
   ...routerConfig,
   candidates: { mode: 'all' },
 };
+// ---- old against new: the same decisions --------------------------------------------------------
+
+/** What a decision says, as comparable data. */
+function comparable(decision: PlacementDecision): string {
+  if (decision.kind !== 'placed') return JSON.stringify(decision);
+  const { shard, reason, previousShardId, scores } = decision;
+  return JSON.stringify({
+    shard: shard.id,
+    reason,
+    previousShardId,
+    total: scores.total,
+    byScorer: scores.byScorer,
+    candidates: scores.candidates,
+    budgetMs: scores.budgetMs,
+    predicted: scores.predicted,
+    predictedOnLeft: scores.predictedOnLeft,
+  });
+}
+
+const TIERS: readonly PriorityTier[] = ['batch', 'low', 'standard', 'high', 'critical'];
+
+/** The bench's request, varied: every tier, tight budgets, no zone, any pool, exclusions, purposes. */
+function varied(request: PlacementRequest, r: Random): PlacementRequest {
+  const roll = r.next();
+  const any = (): string => shardIds[Math.floor(r.next() * SHARDS)] ?? 'shard-0000';
+  const purpose = r.next();
+  return {
+    ...request,
+    priority: TIERS[Math.floor(r.next() * TIERS.length)] ?? 'standard',
+    ttftBudgetMs: roll < 0.3 ? 50 + r.next() * 1_500 : undefined,
+    zone: roll > 0.9 ? undefined : request.zone,
+    pools: roll > 0.95 ? [] : request.pools,
+    purpose:
+      request.assignedShardId === undefined || purpose > 0.1
+        ? undefined
+        : purpose < 0.05
+          ? 'failover'
+          : 'migration',
+    excludedShardIds:
+      r.next() < 0.05 ? [request.assignedShardId ?? any(), any(), any()] : undefined,
+  };
+}
+
+/**
+ * Decides the same seeded workload with this build and `other` on identical planes, applying the
+ * same load reports (new recent blocks, state changes) to both as it goes; returns the mismatches.
+ */
+function compareDecisions(other: Domain): number {
+  const configs: [string, PlacementConfig, number][] = [
+    ['default', routerConfig, 20_000],
+    ['all shards', allShardsConfig, 2_000],
+    ['power of two, top 4', { ...routerConfig, picker: { kind: 'power-of-two', topK: 4 } }, 10_000],
+    ['power of two', { ...routerConfig, picker: { kind: 'power-of-two', topK: 0 } }, 5_000],
+    ['weighted random', { ...routerConfig, picker: { kind: 'weighted-random' } }, 10_000],
+    [
+      'affinity, fits-latency-budget',
+      {
+        ...routerConfig,
+        filters: [...routerConfig.filters, 'fits-latency-budget'],
+        scorers: { ...routerConfig.scorers, affinity: 2 },
+      },
+      10_000,
+    ],
+    ['zone only (ties)', { ...routerConfig, scorers: { zone: 1 } }, 10_000],
+    ['prefix only, every block', { ...routerConfig, scorers: { 'prefix-overlap': 1 } }, 10_000],
+    ['no scorers', { ...routerConfig, scorers: {} }, 5_000],
+  ];
+  let mismatches = 0;
+  for (const [index, [label, config, count]] of configs.entries()) {
+    const sampleEvery = label.endsWith('every block') ? 1 : SAMPLE_EVERY;
+    const seed = 9_000 + index;
+    random = seededRandom(seed);
+    const mine = buildPlane(sampleEvery);
+    random = seededRandom(seed);
+    const theirs = buildPlane(sampleEvery, other);
+    const pipelines = [
+      new thisDomain.PlacementPipeline(config, seededRandom(seed)),
+      new other.PlacementPipeline(config, seededRandom(seed)),
+    ] as const;
+    const planes = [mine.shards, theirs.shards] as const;
+    const vary = seededRandom(seed + 1);
+    const counter = { id: 30_000_000 };
+    const reasons: Record<string, number> = {};
+    let differ = 0;
+    for (let i = 0; i < count; i++) {
+      if (i % 50 === 49) {
+        // A load report to both planes: new load, sometimes a newly served prompt or a new state.
+        const id = shardIds[Math.floor(vary.next() * SHARDS)] ?? 'shard-0000';
+        const inFlight = Math.floor(vary.next() * MAX_IN_FLIGHT * 1.2);
+        const served = vary.next() < 0.5;
+        const state = vary.next();
+        const conversation = mine.live[Math.floor(vary.next() * mine.live.length)];
+        for (const plane of planes) {
+          const current = plane.get(id);
+          if (current === undefined) continue;
+          const load = {
+            ...current.load,
+            inFlight,
+            running: Math.min(inFlight, MAX_IN_FLIGHT),
+            prefillBacklogMs: inFlight * 20,
+          };
+          const list = current.recentPrefixBlocks.toArray();
+          plane.reportLoad(
+            id,
+            load,
+            served && conversation ? remember(list, conversation.blocks) : list,
+          );
+          if (state < 0.05) {
+            const after = plane.get(id);
+            if (after) plane.upsert({ ...after, state: state < 0.025 ? 'draining' : 'ready' });
+          }
+        }
+      }
+      const request = varied(nextRequest(mine.live, counter), vary);
+      const ours = pipelines[0].decide(request, planes[0], 0);
+      const old = pipelines[1].decide(request, planes[1], 0);
+      const reason = ours.kind === 'placed' ? ours.reason : 'unplaceable';
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+      const a = comparable(ours);
+      const b = comparable(old);
+      if (a !== b) {
+        if (differ < 3) console.log(`${label}, decision ${i}:\n  this  ${a}\n  other ${b}`);
+        differ++;
+      }
+    }
+    console.log(label, JSON.stringify({ decisions: count, reasons, differ }));
+    mismatches += differ;
+  }
+  return mismatches;
+}
+
+/**
+ * Both builds timed in one process on identical planes, each request decided by one and then the
+ * other (the order alternating by pass), so that both see the same moment's machine: time per
+ * decision, and the least each request took over the passes. CPU time as above, or with `wall`
+ * wall-clock time from hrtime alone: the two getrusage calls that CPU time needs enter the kernel
+ * around every decision, and a decision that mostly waits on memory pays for that in TLB and cache.
+ */
+function pairedTiming(other: Domain, passes: number, wall: boolean): Record<string, unknown> {
+  random = seededRandom(20_250_101);
+  const mine = buildPlane(SAMPLE_EVERY);
+  random = seededRandom(20_250_101);
+  const theirs = buildPlane(SAMPLE_EVERY, other);
+  const pipelines = [
+    new thisDomain.PlacementPipeline(routerConfig, seededRandom(7)),
+    new other.PlacementPipeline(routerConfig, seededRandom(7)),
+  ] as const;
+  const planes = [mine.shards, theirs.shards] as const;
+  const counter = { id: 10_000_000 };
+  const requests = Array.from({ length: 20_000 }, () => nextRequest(mine.live, counter));
+  for (let i = 0; i < WARMUP; i++) {
+    for (const b of [0, 1] as const)
+      pipelines[b].decide(requests[i % requests.length]!, planes[b], 0);
+  }
+  const overhead = wall ? measurementOverhead().wallUs : measurementOverhead().cpuUs;
+  const all = [
+    new Float64Array(passes * requests.length),
+    new Float64Array(passes * requests.length),
+  ];
+  const least = [0, 1].map(() => new Float64Array(requests.length).fill(Infinity));
+  gc?.();
+  const loadBefore = loadavg()[0] ?? 0;
+  for (let pass = 0; pass < passes; pass++) {
+    for (let i = 0; i < requests.length; i++) {
+      for (let k = 0; k < 2; k++) {
+        const b = (pass + k) % 2 === 0 ? 0 : 1;
+        let us: number;
+        if (wall) {
+          const w0 = process.hrtime.bigint();
+          pipelines[b].decide(requests[i]!, planes[b], 0);
+          us = Math.max(0, Number(process.hrtime.bigint() - w0) / 1_000 - overhead);
+        } else {
+          const c0 = process.cpuUsage();
+          pipelines[b].decide(requests[i]!, planes[b], 0);
+          const c = process.cpuUsage(c0);
+          us = Math.max(0, c.user + c.system - overhead);
+        }
+        all[b]![pass * requests.length + i] = us;
+        if (us < least[b]![i]!) least[b]![i] = us;
+      }
+    }
+  }
+  const report = (b: 0 | 1) => ({
+    us: percentiles(all[b]!),
+    perRequestMinUs: percentiles(least[b]!),
+  });
+  return {
+    clock: wall ? 'wall' : 'cpu',
+    passes,
+    loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0] ?? 0) },
+    this: report(0),
+    other: report(1),
+  };
+}
+
+if (process.env.COMPARE_WITH !== undefined) {
+  const other = (await import(process.env.COMPARE_WITH)) as Domain;
+  // COMPARE_CHECK=0 skips the comparison (timing only, for iterating).
+  const mismatches = process.env.COMPARE_CHECK === '0' ? 0 : compareDecisions(other);
+  console.log(mismatches === 0 ? 'identical decisions' : `${mismatches} decisions differ`);
+  if (mismatches > 0) process.exit(1);
+  const passes = Number(process.env.COMPARE_PASSES ?? 0);
+  const wall = process.env.COMPARE_CLOCK === 'wall';
+  if (passes > 0) console.log('paired timing', JSON.stringify(pairedTiming(other, passes, wall)));
+  process.exit(0);
+}
+
 // Repeated trials of the default pipeline, each on a fresh plane: the range is what to compare.
 const sampledTrials: Timing[] = [];
 for (let trial = 0; trial < TRIALS; trial++) {

@@ -43,6 +43,10 @@ export class DecisionContext implements PlacementContext {
     return this.match.blocksOn(shard);
   }
 
+  prefixBlocksAtMost(shard: ShardView): number {
+    return this.match.blocksAtMost(shard);
+  }
+
   predictedLatency(shard: ShardView): LatencyPrediction {
     if (shard === this.lastShard && this.lastPrediction !== undefined) return this.lastPrediction;
     // predictLatency's two parts, so that the queue wait is computed once with the bound below.
@@ -73,6 +77,16 @@ export class DecisionContext implements PlacementContext {
       shard,
       this.request.promptTokens,
       this.match.blocksAtMost(shard),
+      this.latency,
+    );
+    return this.queueWaitMs(shard) + prefillMs;
+  }
+
+  mostTtftMs(shard: ShardView): number {
+    const prefillMs = predictPrefillMs(
+      shard,
+      this.request.promptTokens,
+      this.match.blocksAtLeast(shard),
       this.latency,
     );
     return this.queueWaitMs(shard) + prefillMs;

@@ -411,4 +411,15 @@ describe('placement pipeline', () => {
       expect(inSequence).toEqual(alone);
     });
   });
+
+  it("reports the chosen shard's scores in full when serialized", () => {
+    const shards = aDirectory(shard({ id: 'a' }), shard({ id: 'b', load: { inFlight: 3 } }));
+    const decision = placed(pipeline().decide(aRequest({ promptBlocks: [1, 2] }), shards, 0));
+
+    const copied = JSON.parse(JSON.stringify(decision.scores)) as typeof decision.scores;
+
+    expect(copied.total).toBe(decision.scores.total);
+    expect(copied.byScorer).toEqual(decision.scores.byScorer);
+    expect(Object.keys(copied.byScorer)).toEqual(Object.keys(DEFAULT_PLACEMENT_CONFIG.scorers));
+  });
 });

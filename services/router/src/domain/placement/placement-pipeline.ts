@@ -37,6 +37,10 @@ export class PlacementPipeline {
   private readonly picker: Picker;
   /** Reused by every decision: decisions are synchronous and never nested. */
   private readonly gathered = new CandidateSet();
+  private readonly scored: CandidateScore[] = [];
+  private readonly scoredPool: CandidateScore[] = [];
+  /** Candidates that reached scoring in the last `choose`, the ones skipped by their bound too. */
+  private scoredCount = 0;
   private lastPools: readonly string[] = [];
   private lastPoolSet: ReadonlySet<string> = new Set();
 
@@ -79,15 +83,17 @@ export class PlacementPipeline {
       const onAssigned = context.predictedLatency(assigned);
       if (breaksBudget(onAssigned, budgetMs) && this.config.tiers[request.priority].maySpill) {
         const spillTo = this.choose(shards, context, match, assigned.id, true);
-        if (spillTo) return this.placed(spillTo, 'spill', context, assigned.id, onAssigned);
+        if (spillTo) {
+          return this.placed(spillTo, this.scoredCount, 'spill', context, assigned.id, onAssigned);
+        }
       }
-      return this.placed({ shard: assigned, candidates: 1 }, 'affinity', context, undefined);
+      return this.placed(assigned, 1, 'affinity', context, undefined);
     }
 
     const chosen = this.choose(shards, context, match, request.assignedShardId, false);
     if (chosen === undefined) return { kind: 'unplaceable', reason: 'no-eligible-shard', budgetMs };
     const reason = request.assignedShardId === undefined ? 'new' : moveReason(request, assigned);
-    return this.placed(chosen, reason, context, request.assignedShardId);
+    return this.placed(chosen, this.scoredCount, reason, context, request.assignedShardId);
   }
 
   private canKeep(shard: ShardView, context: PlacementContext): boolean {
@@ -107,14 +113,17 @@ export class PlacementPipeline {
     return this.lastPoolSet;
   }
 
-  /** The best shard other than `leaving` (the one the conversation is on) and the excluded ones. */
+  /**
+   * The best shard other than `leaving` (the one the conversation is on) and the excluded ones;
+   * `scoredCount` says how many candidates were scored.
+   */
   private choose(
     shards: ShardDirectory,
     context: PlacementContext,
     match: PrefixMatch,
     leaving: string | undefined,
     mustFitBudget: boolean,
-  ): { shard: ShardView; candidates: number } | undefined {
+  ): ShardView | undefined {
     let candidates: readonly ShardView[] = this.candidates(
       shards,
       context,
@@ -130,10 +139,41 @@ export class PlacementPipeline {
       candidates = filter.filter(candidates, context);
     }
     if (candidates.length === 0) return undefined;
-    const scored: ScoredShard[] = [];
-    for (const shard of candidates) scored.push({ shard, score: this.total(shard, context) });
-    const picked = this.picker.pick(scored, context);
-    return picked === undefined ? undefined : { shard: picked.shard, candidates: scored.length };
+    this.scoredCount = candidates.length;
+    return this.picker.pick(this.score(candidates, context), context)?.shard;
+  }
+
+  /**
+   * Each candidate with its weighted score, in order, except those whose upper bound is already
+   * below what the picker could still take (Picker.cannotPickBelow): the picker would pass over
+   * them, so leaving them out picks the same shard, and their exact scores (a cache lookup in each
+   * shard's block set) are not worked out. Valid until the next decision.
+   */
+  private score(candidates: readonly ShardView[], context: PlacementContext): ScoredShard[] {
+    const picker = this.picker;
+    const scored = this.scored;
+    scored.length = 0;
+    for (let i = 0; i < candidates.length; i++) {
+      const shard = candidates[i] as ShardView;
+      if (
+        scored.length > 0 &&
+        picker.cannotPickBelow !== undefined &&
+        this.total(shard, context, true) < picker.cannotPickBelow(scored)
+      ) {
+        continue;
+      }
+      const score = this.total(shard, context, false);
+      let entry = this.scoredPool[scored.length];
+      if (entry === undefined) {
+        entry = new CandidateScore(shard, score);
+        this.scoredPool.push(entry);
+      } else {
+        entry.shard = shard;
+        entry.score = score;
+      }
+      scored.push(entry);
+    }
+    return scored;
   }
 
   /** Valid until the next decision (it may be the reused candidate set's own list). */
@@ -168,58 +208,66 @@ export class PlacementPipeline {
     return gathered.shards;
   }
 
-  private total(shard: ShardView, context: PlacementContext): number {
+  /**
+   * The weighted mean of the scorers, or with `bounded` an upper bound on it: the same sum in the
+   * same order with each scorer's bound in place of its score (each term is no smaller, and
+   * rounding is monotone, so neither is the result).
+   */
+  private total(shard: ShardView, context: PlacementContext, bounded: boolean): number {
     if (this.totalWeight === 0) return 0;
     const scorers = this.scorers;
     let sum = 0;
     for (let i = 0; i < scorers.length; i++) {
       const { scorer, weight } = scorers[i] as WeightedScorer;
-      sum += weight * clampUnit(scorer.score(shard, context));
+      const score =
+        bounded && scorer.bound !== undefined
+          ? scorer.bound(shard, context)
+          : scorer.score(shard, context);
+      sum += weight * clampUnit(score);
     }
     return sum / this.totalWeight;
   }
 
   private placed(
-    chosen: { shard: ShardView; candidates: number },
+    shard: ShardView,
+    candidates: number,
     reason: PlacementReason,
     context: PlacementContext,
     previousShardId: string | undefined,
     predictedOnLeft?: LatencyPrediction,
   ): PlacementDecision {
-    // The scores are for logs and tests: worked out when read, not on every decision (an
-    // affinity turn scores nothing else). The same sum as total(), in the same order.
-    let breakdown: { total: number; byScorer: Record<string, number> } | undefined;
-    const scored = (): { total: number; byScorer: Record<string, number> } => {
-      if (breakdown !== undefined) return breakdown;
-      const byScorer: Record<string, number> = {};
-      let sum = 0;
-      for (const { scorer, weight } of this.scorers) {
-        const score = clampUnit(scorer.score(chosen.shard, context));
-        byScorer[scorer.name] = score;
-        sum += weight * score;
-      }
-      breakdown = { total: this.totalWeight === 0 ? 0 : sum / this.totalWeight, byScorer };
-      return breakdown;
-    };
+    // Plain data, worked out here: an object literal with lazy getters cost more to build (fresh
+    // closures and accessors per decision) than scoring the chosen shard again, its data warm.
+    const byScorer: Record<string, number> = {};
+    let sum = 0;
+    for (const { scorer, weight } of this.scorers) {
+      const score = clampUnit(scorer.score(shard, context));
+      byScorer[scorer.name] = score;
+      sum += weight * score;
+    }
     return {
       kind: 'placed',
-      shard: chosen.shard,
+      shard,
       reason,
       previousShardId,
       scores: {
-        get total() {
-          return scored().total;
-        },
-        get byScorer() {
-          return scored().byScorer;
-        },
-        candidates: chosen.candidates,
+        total: this.totalWeight === 0 ? 0 : sum / this.totalWeight,
+        byScorer,
+        candidates,
         budgetMs: context.budgetMs,
-        predicted: context.predictedLatency(chosen.shard),
+        predicted: context.predictedLatency(shard),
         predictedOnLeft,
       },
     };
   }
+}
+
+/** A pooled ScoredShard, reused from decision to decision. */
+class CandidateScore implements ScoredShard {
+  constructor(
+    public shard: ShardView,
+    public score: number,
+  ) {}
 }
 
 function moveReason(request: PlacementRequest, assigned: ShardView | undefined): PlacementReason {

@@ -17,6 +17,12 @@ export interface Scorer {
   readonly name: string;
   /** In [0, 1]; higher is better. */
   score(shard: ShardView, context: PlacementContext): number;
+  /**
+   * Optional: an upper bound on `score` from the context's bounds, which look nothing up in the
+   * shard's block set. A scorer without one is bounded by its score. The pipeline skips the exact
+   * scores of a candidate whose bound already loses (see Picker.cannotPickBelow).
+   */
+  bound?(shard: ShardView, context: PlacementContext): number;
 }
 
 export interface ScoredShard {
@@ -28,6 +34,12 @@ export interface ScoredShard {
 export interface Picker {
   readonly name: string;
   pick(scored: readonly ScoredShard[], context: PlacementContext): ScoredShard | undefined;
+  /**
+   * Optional, for a picker that ignores clearly worse candidates: given the candidates scored so
+   * far (in order), a score below which the next one cannot change the pick, so leaving it out of
+   * `pick` changes nothing. Without it every candidate is scored exactly.
+   */
+  cannotPickBelow?(scored: readonly ScoredShard[]): number;
 }
 
 /**
@@ -43,6 +55,8 @@ export interface PlacementContext {
   readonly pools: ReadonlySet<string>;
   /** How many of the prompt's leading blocks the shard recently served. */
   prefixBlocksOn(shard: ShardView): number;
+  /** An upper bound on prefixBlocksOn that looks nothing up in the shard's block set. */
+  prefixBlocksAtMost(shard: ShardView): number;
   predictedLatency(shard: ShardView): LatencyPrediction;
   /** predictedLatency(shard).ttftMs, without building the prediction (scorers run per shard). */
   predictedTtftMs(shard: ShardView): number;
@@ -51,4 +65,9 @@ export interface PlacementContext {
    * could hold, without looking its cache up: a shard over budget even so is rejected cheaply.
    */
   leastTtftMs(shard: ShardView): number;
+  /**
+   * An upper bound, from the least prefix the shard holds (what the walk recorded), without looking
+   * its cache up: a shard within budget even so fits without a lookup.
+   */
+  mostTtftMs(shard: ShardView): number;
 }

@@ -74,4 +74,42 @@ describe('prefix match', () => {
 
     expect(match.blocksAtMost(shard)).toBe(42);
   });
+
+  it("records the walk's holders by view, and bounds their depth from both sides", () => {
+    const match = new PrefixMatch(prompt);
+    const deep = aShard({ id: 'deep', blocks: prompt.slice(0, 800) });
+    const shallow = aShard({ id: 'shallow', blocks: prompt.slice(0, 600) });
+    match.defer(500);
+    match.recordHolder(deep, 700);
+    match.recordHolder(deep, 100);
+    match.defer(0);
+
+    expect(match.isRecorded('deep')).toBe(true);
+    expect(match.isRecorded('shallow')).toBe(false);
+    expect([deep, shallow].map((shard) => match.blocksAtLeast(shard))).toEqual([701, 0]);
+    expect([deep, shallow].map((shard) => match.blocksOn(shard))).toEqual([701, 501]);
+    expect([deep, shallow].map((shard) => match.blocksAtMost(shard))).toEqual([701, 501]);
+  });
+
+  it('keeps blocksAtLeast <= blocksOn <= blocksAtMost, with records by id and by view', () => {
+    const match = new PrefixMatch(prompt);
+    match.defer(900);
+    match.recordHolder(aShard({ id: 'unrelated' }), 950);
+    match.defer(400);
+    match.record('by-id', 600);
+    match.defer(0);
+    for (const [id, held] of [
+      ['by-id', 700],
+      ['by-id', 950],
+      ['cold', 0],
+      ['warm', 450],
+      ['full', 1_000],
+    ] as const) {
+      const shard = aShard({ id, blocks: prompt.slice(0, held) });
+      const least = match.blocksAtLeast(shard);
+      const exact = match.blocksOn(shard);
+      expect(least).toBeLessThanOrEqual(exact);
+      expect(exact).toBeLessThanOrEqual(match.blocksAtMost(shard));
+    }
+  });
 });

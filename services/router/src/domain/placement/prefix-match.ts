@@ -25,9 +25,15 @@ export class PrefixMatch {
    * Shards resolved before the walk (by exact search) and their depths. Usually just the
    * conversation's own shard: a list, searched by identity, not a map.
    */
-  private readonly exactShards: ShardView[] = [];
-  private readonly exactDepths: number[] = [];
-  /** Created by the first record: most prompts' blocks are held by no one or by everyone. */
+  private readonly resolvedShards: ShardView[] = [];
+  private readonly resolvedDepths: number[] = [];
+  /**
+   * Created by the first record: most prompts' blocks are held by no one or by everyone. The walk
+   * records the directory's own views, keyed by identity: asking about a candidate then touches
+   * neither its id string nor a string hash (a cache miss per candidate otherwise).
+   */
+  private recordedViews: Map<ShardView, number> | undefined;
+  /** Records by shard id (`record`), for callers that hold no view. */
   private recorded: Map<string, number> | undefined;
   /** Probe indexes, deepest first, whose holders were too many to record. */
   private readonly deferred: number[] = [];
@@ -54,6 +60,13 @@ export class PrefixMatch {
     if (!this.recorded.has(shardId)) this.recorded.set(shardId, index + 1);
   }
 
+  /** The same, for a view the caller holds (the directory's walk): first, deepest, record wins. */
+  recordHolder(shard: ShardView, index: number): void {
+    this.walked = true;
+    this.recordedViews ??= new Map();
+    if (!this.recordedViews.has(shard)) this.recordedViews.set(shard, index + 1);
+  }
+
   /** Walk result: the block at `index` is held by too many shards to record each. */
   defer(index: number): void {
     this.walked = true;
@@ -66,7 +79,9 @@ export class PrefixMatch {
   }
 
   isRecorded(shardId: string): boolean {
-    return this.recorded?.has(shardId) ?? false;
+    if (this.recorded?.has(shardId) === true) return true;
+    for (const shard of this.recordedViews?.keys() ?? []) if (shard.id === shardId) return true;
+    return false;
   }
 
   /**
@@ -74,37 +89,57 @@ export class PrefixMatch {
    * shard holds at most its recorded depth or the deepest deferred block.
    */
   blocksAtMost(shard: ShardView): number {
-    if (!this.walked || shard === this.lastShard || this.exactShards.includes(shard)) {
+    if (!this.walked || shard === this.lastShard || this.resolvedShards.includes(shard)) {
       return this.blocksOn(shard);
     }
-    const recorded = this.recorded?.get(shard.id) ?? 0;
+    const recorded = this.recordedDepth(shard);
     const deepestDeferred = this.deferred.length > 0 ? (this.deferred[0] ?? 0) + 1 : 0;
     return recorded > deepestDeferred ? recorded : deepestDeferred;
   }
 
+  /**
+   * A lower bound on `blocksOn` that looks nothing up in the shard's block set: after the walk the
+   * depth starts at the recorded one and only a deferred block can take it deeper.
+   */
+  blocksAtLeast(shard: ShardView): number {
+    if (!this.walked || shard === this.lastShard || this.resolvedShards.includes(shard)) {
+      return this.blocksOn(shard);
+    }
+    return this.recordedDepth(shard);
+  }
+
   blocksOn(shard: ShardView): number {
     if (shard === this.lastShard) return this.lastDepth;
-    const exact = this.exactShards.indexOf(shard);
-    if (exact >= 0) return this.exactDepths[exact] ?? 0;
-    const held = shard.recentPrefixBlocks;
+    const resolved = this.resolvedShards.indexOf(shard);
+    if (resolved >= 0) return this.resolvedDepths[resolved] ?? 0;
     if (!this.walked) {
-      const depth = heldPrefixBlocks(held, this.blocks);
-      this.exactShards.push(shard);
-      this.exactDepths.push(depth);
+      const depth = heldPrefixBlocks(shard.recentPrefixBlocks, this.blocks);
+      this.resolvedShards.push(shard);
+      this.resolvedDepths.push(depth);
       return depth;
     }
-    // After the walk this is a map lookup and a probe or two: cheaper to redo than to memoize.
-    let depth = this.recorded?.get(shard.id) ?? 0;
-    for (const index of this.deferred) {
-      if (index < depth) break;
-      if (held.has(this.blocks[index] ?? 0)) {
-        depth = index + 1;
-        break;
-      }
-    }
+    // After the walk this is a lookup and a probe or two: cheaper to redo than to memoize.
+    const depth = this.walkedDepth(shard);
     this.lastShard = shard;
     this.lastDepth = depth;
     return depth;
+  }
+
+  /** The recorded depth, or the deepest deferred block the shard holds if that is deeper. */
+  private walkedDepth(shard: ShardView): number {
+    const held = shard.recentPrefixBlocks;
+    const depth = this.recordedDepth(shard);
+    for (const index of this.deferred) {
+      if (index < depth) break;
+      if (held.has(this.blocks[index] ?? 0)) return index + 1;
+    }
+    return depth;
+  }
+
+  private recordedDepth(shard: ShardView): number {
+    const byView = this.recordedViews?.get(shard);
+    if (byView !== undefined) return byView;
+    return this.recorded === undefined ? 0 : (this.recorded.get(shard.id) ?? 0);
   }
 }
 
@@ -116,17 +151,24 @@ export class PrefixMatch {
 export function heldPrefixBlocks(held: BlockSet, blocks: readonly number[]): number {
   if (held.size === 0) return 0;
   const every = held.sampleEvery;
-  let above = blocks.length;
-  let gap = 1;
-  let probe = sampledAtOrBelow(blocks, blocks.length - 1, 0, every);
-  while (probe >= 0 && !held.has(blocks[probe] ?? 0)) {
-    above = probe;
+  // The probe positions down from the deepest block at doubling gaps (they do not depend on what
+  // is held), then every probe's lookup in one loop, so that their cache misses overlap; the
+  // deepest probe held is where the search stops.
+  let probes = 0;
+  for (
+    let probe = sampledAtOrBelow(blocks, blocks.length - 1, 0, every), gap = 1;
+    probe >= 0;
+    gap *= 2
+  ) {
+    PROBE_AT[probes++] = probe;
     probe = probe === 0 ? -1 : sampledAtOrBelow(blocks, Math.max(0, probe - gap), 0, every);
-    gap *= 2;
   }
-  if (probe < 0) return 0;
-  let lo = probe;
-  let hi = above;
+  for (let i = 0; i < probes; i++) PROBE_HELD[i] = held.has(blocks[PROBE_AT[i] ?? 0] ?? 0) ? 1 : 0;
+  let first = 0;
+  while (first < probes && PROBE_HELD[first] === 0) first++;
+  if (first === probes) return 0;
+  let lo = PROBE_AT[first] ?? 0;
+  let hi = first === 0 ? blocks.length : (PROBE_AT[first - 1] ?? 0);
   for (;;) {
     const middle = (lo + hi) >>> 1;
     let next = sampledAtOrBelow(blocks, middle, lo + 1, every);
@@ -136,6 +178,10 @@ export function heldPrefixBlocks(held: BlockSet, blocks: readonly number[]): num
     else hi = next;
   }
 }
+
+/** heldPrefixBlocks' probes (one per doubling: 64 is plenty); it runs to completion, never nested. */
+const PROBE_AT = new Int32Array(64);
+const PROBE_HELD = new Uint8Array(64);
 
 /** The deepest position in [floor, from] whose block is on the sample, or -1. */
 export function sampledAtOrBelow(

@@ -36,6 +36,9 @@ export class ShardDirectory {
   private readonly holders = new BlockIndex(1 << 16);
   private groups: ReadyGroups | undefined;
   private readyPoolNames: string[] = [];
+  /** The walk's probe positions and their index entries (a probe per doubling: 64 is plenty). */
+  private readonly probeAt = new Int32Array(64);
+  private readonly probeEntry = new Int32Array(64);
 
   constructor(options: ShardDirectoryOptions = {}) {
     this.sampleEvery = options.sampleEvery ?? 1;
@@ -207,13 +210,22 @@ export class ShardDirectory {
     const blocks = match.blocks;
     const index = this.holders;
     match.markWalked();
-    let taken = 0;
     // The probe positions of PrefixMatch.probes, each moved down to a block on the sample.
+    const positions = this.probeAt;
+    const entries = this.probeEntry;
+    let probes = 0;
     for (let probe = blocks.length - 1, gap = 1; probe >= 0; gap *= 2) {
       const at = sampledAtOrBelow(blocks, probe, 0, this.sampleEvery);
       if (at < 0) break;
       probe = at === 0 ? -1 : Math.max(0, at - gap);
-      const entry = index.entry(blocks[at] ?? 0);
+      positions[probes++] = at;
+    }
+    // All the lookups first, in a loop of their own, so that their cache misses overlap.
+    for (let i = 0; i < probes; i++) entries[i] = index.entry(blocks[positions[i] ?? 0] ?? 0);
+    let taken = 0;
+    for (let i = 0; i < probes; i++) {
+      const at = positions[i] ?? 0;
+      const entry = entries[i] ?? -1;
       if (entry < 0) continue;
       const holders = index.holdersAt(entry);
       const crowded = holders > EAGER_HOLDERS;
@@ -225,7 +237,7 @@ export class ShardDirectory {
         const slot = index.holderOf(node);
         const shard = this.shards[slot];
         if (shard === undefined || (pools.size > 0 && !pools.has(shard.pool))) continue;
-        if (!crowded) match.record(shard.id, at);
+        if (!crowded) match.recordHolder(shard, at);
         if (skip > 0) {
           skip--;
           continue;

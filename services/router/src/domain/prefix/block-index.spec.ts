@@ -80,4 +80,17 @@ describe('block index', () => {
     expect(walked.sort((a, b) => a - b)).toEqual(holdersOf(index, 77));
     expect(index.entry(78)).toBe(-1);
   });
+
+  it('finds no hash it does not hold, through growth, removals and rehashing', () => {
+    const index = new BlockIndex(16);
+    for (let hash = 1; hash <= 5_000; hash++) index.add(hash * 7_919, hash % 5);
+    for (let hash = 1; hash <= 5_000; hash += 2) index.remove(hash * 7_919, hash % 5);
+    for (let hash = 5_001; hash <= 6_000; hash++) index.add(hash * 7_919, 1);
+
+    for (let hash = 1; hash <= 6_000; hash++) {
+      const held = hash > 5_000 || hash % 2 === 0;
+      expect(index.entry(hash * 7_919) >= 0).toBe(held);
+      expect(index.entry(hash * 7_919 + 1)).toBe(-1);
+    }
+  });
 });

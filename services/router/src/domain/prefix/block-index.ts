@@ -14,6 +14,12 @@ const NONE = -1;
 export class BlockIndex {
   private keys: Float64Array;
   private states: Uint8Array;
+  /**
+   * One bit per table entry, set once it is not EMPTY (live or deleted): an eighth of `states`, so
+   * it stays in cache, and most lookups of a hash nobody holds (most of a new prompt's blocks) end
+   * on it without touching the large arrays.
+   */
+  private used: Int32Array;
   private heads: Int32Array;
   private counts: Int32Array;
   private live = 0;
@@ -28,6 +34,7 @@ export class BlockIndex {
     while (capacity < initialCapacity) capacity *= 2;
     this.keys = new Float64Array(capacity);
     this.states = new Uint8Array(capacity);
+    this.used = new Int32Array((capacity + 31) >>> 5);
     this.heads = new Int32Array(capacity).fill(NONE);
     this.counts = new Int32Array(capacity);
     this.nodeHolder = new Int32Array(capacity);
@@ -98,6 +105,8 @@ export class BlockIndex {
     if (reusable !== NONE) {
       index = reusable;
       this.deleted--;
+    } else {
+      markUsed(this.used, index);
     }
     this.states[index] = LIVE;
     this.keys[index] = hash;
@@ -133,8 +142,10 @@ export class BlockIndex {
 
   private find(hash: number): number {
     const mask = this.keys.length - 1;
+    const used = this.used;
     let index = mixBlockHash(hash) & mask;
     for (;;) {
+      if (((used[index >>> 5] ?? 0) & (1 << (index & 31))) === 0) return NONE;
       const state = this.states[index];
       if (state === EMPTY || state === undefined) return NONE;
       if (state === LIVE && this.keys[index] === hash) return index;
@@ -166,6 +177,7 @@ export class BlockIndex {
     while (this.live * 4 > capacity) capacity *= 2;
     this.keys = new Float64Array(capacity);
     this.states = new Uint8Array(capacity);
+    this.used = new Int32Array((capacity + 31) >>> 5);
     this.heads = new Int32Array(capacity).fill(NONE);
     this.counts = new Int32Array(capacity);
     this.deleted = 0;
@@ -175,12 +187,17 @@ export class BlockIndex {
       const hash = keys[i] ?? 0;
       let index = mixBlockHash(hash) & mask;
       while (this.states[index] !== EMPTY) index = (index + 1) & mask;
+      markUsed(this.used, index);
       this.states[index] = LIVE;
       this.keys[index] = hash;
       this.heads[index] = heads[i] ?? NONE;
       this.counts[index] = counts[i] ?? 0;
     }
   }
+}
+
+function markUsed(used: Int32Array, index: number): void {
+  used[index >>> 5] = (used[index >>> 5] ?? 0) | (1 << (index & 31));
 }
 
 function grow(from: Int32Array, to: Int32Array): Int32Array {

@@ -29,5 +29,10 @@ export function checkSpill(
 
 /** The one definition of "over budget" that spill and the fits-latency-budget filter share. */
 export function breaksBudget(predicted: LatencyPrediction, budgetMs: number): boolean {
-  return predicted.ttftMs > budgetMs;
+  return ttftBreaksBudget(predicted.ttftMs, budgetMs);
+}
+
+/** The same, for a predicted first token alone. */
+export function ttftBreaksBudget(ttftMs: number, budgetMs: number): boolean {
+  return ttftMs > budgetMs;
 }

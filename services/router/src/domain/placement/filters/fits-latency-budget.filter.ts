@@ -1,4 +1,4 @@
-import { breaksBudget } from '../../spill/spill-check.js';
+import { ttftBreaksBudget } from '../../spill/spill-check.js';
 import type { Filter, PlacementContext } from '../policy.js';
 import type { ShardView } from '../shard-view.js';
 import { keepWhere } from './keep-where.js';
@@ -14,7 +14,9 @@ export const fitsLatencyBudgetFilter: Filter = {
 };
 
 function fitsBudget(shard: ShardView, context: PlacementContext): boolean {
-  // The bound first: most shards a spill looks at are rejected without a cache lookup.
-  if (context.leastTtftMs(shard) > context.budgetMs) return false;
-  return !breaksBudget(context.predictedLatency(shard), context.budgetMs);
+  // The bounds first: a shard over budget with the most prefix it could hold, or within it with the
+  // least, is decided without looking its cache up.
+  if (ttftBreaksBudget(context.leastTtftMs(shard), context.budgetMs)) return false;
+  if (!ttftBreaksBudget(context.mostTtftMs(shard), context.budgetMs)) return true;
+  return !ttftBreaksBudget(context.predictedTtftMs(shard), context.budgetMs);
 }

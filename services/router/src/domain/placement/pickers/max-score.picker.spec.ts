@@ -41,4 +41,25 @@ describe('max-score picker', () => {
   it('picks nothing from nothing', () => {
     expect(maxScorePicker.pick([], aContext())).toBeUndefined();
   });
+
+  it('picks the same when the candidates below cannotPickBelow are left out, near-ties included', () => {
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const ids = Array.from({ length: 24 }, (_, i) => aShard({ id: `s${i}` }));
+    for (let round = 0; round < 2_000; round++) {
+      // Scores on a coarse grid plus jitter around the tie margin, so ties and near-ties are common.
+      const scored = ids.map((shard) => ({
+        shard,
+        score: Math.floor(next() * 4) / 4 + (next() - 0.5) * 4e-9,
+      }));
+      const context = aContext({ conversationId: `c-${round}` });
+      const kept: typeof scored = [];
+      for (const candidate of scored) {
+        if (kept.length > 0 && candidate.score < maxScorePicker.cannotPickBelow!(kept)) continue;
+        kept.push(candidate);
+      }
+
+      expect(maxScorePicker.pick(kept, context)).toBe(maxScorePicker.pick(scored, context));
+    }
+  });
 });

@@ -31,4 +31,12 @@ export const maxScorePicker: Picker = {
     }
     return best;
   },
+  cannotPickBelow: (scored) => {
+    // Each tie the scan resolves can leave its best up to TIE below the highest score seen, so the
+    // best after k candidates is at least max − k·TIE, and a candidate below best − TIE is passed
+    // over. Twice that margin covers rounding; real score gaps are many orders of magnitude wider.
+    let max = Number.NEGATIVE_INFINITY;
+    for (const candidate of scored) if (candidate.score > max) max = candidate.score;
+    return max - 2 * (scored.length + 1) * TIE;
+  },
 };

@@ -33,4 +33,31 @@ describe('predicted-ttft scorer', () => {
     const swamped = aShard({ capacity, load: { inFlight: 2, prefillBacklogMs: 5_000 } });
     expect(predictedTtftScorer.score(swamped, contextFor(2_000, 100))).toBeLessThan(0);
   });
+
+  it("bounds its score from above without looking the shard's cache up", () => {
+    const prompt = Array.from({ length: 64 }, (_, i) => 900 + i);
+    const request = aRequest({ promptBlocks: prompt, promptTokens: 64 * 16 });
+    const match = new PrefixMatch(prompt);
+    match.defer(40);
+    match.defer(0);
+    const context = new DecisionContext(
+      request,
+      0,
+      2_000,
+      match,
+      DEFAULT_PLACEMENT_CONFIG.latency,
+      { queuedAhead: () => 1 },
+    );
+    for (const held of [0, 1, 30, 41, 64]) {
+      const shard = aShard({
+        id: `held-${held}`,
+        capacity,
+        blocks: prompt.slice(0, held),
+        load: { inFlight: 8, running: 8, ttftMsP50: 300, itlMsP50: 10 },
+      });
+      expect(predictedTtftScorer.bound!(shard, context)).toBeGreaterThanOrEqual(
+        predictedTtftScorer.score(shard, context),
+      );
+    }
+  });
 });

@@ -14,4 +14,8 @@ export const predictedTtftScorer: Scorer = {
     if (!(context.budgetMs > 0)) return 0;
     return 1 - context.predictedTtftMs(shard) / context.budgetMs;
   },
+  bound: (shard, context) => {
+    if (!(context.budgetMs > 0)) return 0;
+    return 1 - context.leastTtftMs(shard) / context.budgetMs;
+  },
 };

@@ -30,4 +30,11 @@ describe('prefix-overlap scorer', () => {
       prefixOverlapScorer.score(aShard({ blocks: [11] }), aContext({ promptBlocks: [] })),
     ).toBe(0);
   });
+
+  it("bounds its score from above without looking the shard's blocks up, before a walk exactly", () => {
+    const shard = aShard({ blocks: [11, 12, 13] });
+    const context = aContext({ promptBlocks: prompt });
+    expect(prefixOverlapScorer.bound!(shard, context)).toBe(3 / 8);
+    expect(prefixOverlapScorer.bound!(shard, aContext({ promptBlocks: [] }))).toBe(0);
+  });
 });

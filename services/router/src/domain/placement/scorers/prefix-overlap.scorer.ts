@@ -10,4 +10,8 @@ export const prefixOverlapScorer: Scorer = {
     const blocks = context.request.promptBlocks.length;
     return blocks === 0 ? 0 : context.prefixBlocksOn(shard) / blocks;
   },
+  bound: (shard, context) => {
+    const blocks = context.request.promptBlocks.length;
+    return blocks === 0 ? 0 : context.prefixBlocksAtMost(shard) / blocks;
+  },
 };
