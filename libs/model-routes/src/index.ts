@@ -8,3 +8,4 @@ export {
   type ShadowPool,
   type WeightedPool,
 } from './model-route-table.js';
+export { fromProtoRouteTable, toProtoRouteTable } from './wire.js';

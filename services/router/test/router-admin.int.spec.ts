@@ -1,6 +1,6 @@
 import { routerAdmin } from '@spillway/contracts';
 import { ClientError, createGrpcClient, Status, type GrpcClient } from '@spillway/grpc';
-import { toProtoTable } from '../src/adapters/grpc/router-admin.mapper.js';
+import { toProtoRouteTable } from '@spillway/model-routes';
 import type { ModelRouteTable } from '../src/domain/index.js';
 import {
   startRouterPlane,
@@ -159,7 +159,7 @@ describe('router admin API', () => {
     const before = await admin.getModelRoutes({});
     const stale = await refusal(
       admin.replaceModelRoutes({
-        table: toProtoTable(split(plane.model, 1, 0)),
+        table: toProtoRouteTable(split(plane.model, 1, 0)),
         expectedGeneration: before.generation - 1,
       }),
     );

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { chat, routerAdmin } from '@spillway/contracts';
 import { ClientError, createGrpcClient, Status, type GrpcClient } from '@spillway/grpc';
 import { freePort, startChildProcess, waitFor, type ChildProcessHandle } from '@spillway/testing';
-import { toProtoTable } from '../src/adapters/grpc/router-admin.mapper.js';
+import { toProtoRouteTable } from '@spillway/model-routes';
 import type { ModelRouteTable } from '../src/domain/index.js';
 import { startRouterPlane, type RouterPlane } from '../src/testing/router-plane.js';
 import { aTurn, converse, prose, user } from '../src/testing/turns.js';
@@ -148,7 +148,7 @@ describe('model routes shared through the shard registry', () => {
     }
 
     const stableOnly = await a.admin.replaceModelRoutes({
-      table: toProtoTable(split(plane.model, 1, 0)),
+      table: toProtoRouteTable(split(plane.model, 1, 0)),
       expectedGeneration: 0,
     });
     expect(stableOnly.generation).toBe(1);
@@ -164,7 +164,7 @@ describe('model routes shared through the shard registry', () => {
 
     // The operator moves everyone to the canary through B; A follows.
     const canaryOnly = await b.admin.replaceModelRoutes({
-      table: toProtoTable(split(plane.model, 0, 1)),
+      table: toProtoRouteTable(split(plane.model, 0, 1)),
       expectedGeneration: 1,
     });
     expect(canaryOnly.generation).toBe(2);
@@ -177,7 +177,7 @@ describe('model routes shared through the shard registry', () => {
     for (const replica of [a, b]) {
       const stale = await refusal(
         replica.admin.replaceModelRoutes({
-          table: toProtoTable(split(plane.model, 1, 0)),
+          table: toProtoRouteTable(split(plane.model, 1, 0)),
           expectedGeneration: 1,
         }),
       );
@@ -265,7 +265,7 @@ describe('model routes shared through the shard registry', () => {
     // A write while the registry is down changes nothing anywhere.
     const down = await refusal(
       b.admin.replaceModelRoutes({
-        table: toProtoTable(split(plane.model, 1, 0)),
+        table: toProtoRouteTable(split(plane.model, 1, 0)),
         expectedGeneration: 2,
       }),
     );
@@ -284,7 +284,7 @@ describe('model routes shared through the shard registry', () => {
     }
     // And a rollback through either replica reaches both again.
     await a.admin.replaceModelRoutes({
-      table: toProtoTable(split(plane.model, 1, 0)),
+      table: toProtoRouteTable(split(plane.model, 1, 0)),
       expectedGeneration: 2,
     });
     await inForce(b, 3);

@@ -1,9 +1,13 @@
 import type { routerAdmin } from '@spillway/contracts';
 import { DomainError } from '@spillway/errors';
 import { ServerError, Status, type ServiceImplementation } from '@spillway/grpc';
-import { describeRouteProblem, underField } from '@spillway/model-routes';
 import type { GetModelRoutes, ReplaceModelRoutes } from '../../application/index.js';
-import { fromProtoTable, toProtoTable } from './router-admin.mapper.js';
+import {
+  describeRouteProblem,
+  fromProtoRouteTable,
+  toProtoRouteTable,
+  underField,
+} from '@spillway/model-routes';
 
 export interface RouterAdminUseCases {
   readonly getModelRoutes: GetModelRoutes;
@@ -18,7 +22,7 @@ export class RouterAdminGrpcController implements ServiceImplementation<
 
   async getModelRoutes(): Promise<routerAdmin.GetModelRoutesResponse> {
     const { table, generation, source } = this.useCases.getModelRoutes.execute();
-    return { table: toProtoTable(table), generation, source };
+    return { table: toProtoRouteTable(table), generation, source };
   }
 
   async replaceModelRoutes(
@@ -30,13 +34,13 @@ export class RouterAdminGrpcController implements ServiceImplementation<
       });
     }
     const result = await this.useCases.replaceModelRoutes.execute({
-      table: fromProtoTable(request.table),
+      table: fromProtoRouteTable(request.table),
       expectedGeneration: request.expectedGeneration,
     });
     switch (result.kind) {
       case 'replaced':
         return {
-          table: toProtoTable(result.snapshot.table),
+          table: toProtoRouteTable(result.snapshot.table),
           generation: result.snapshot.generation,
         };
       case 'invalid': {

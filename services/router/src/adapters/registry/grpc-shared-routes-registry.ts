@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { DomainError, isDomainError } from '@spillway/errors';
 import type { SharedRoutesRegistry, SharedRoutesReplace } from '../../application/index.js';
 import type { ModelRouteTable } from '../../domain/index.js';
-import { fromProtoTable, toProtoTable } from '../grpc/router-admin.mapper.js';
+import { fromProtoRouteTable, toProtoRouteTable } from '@spillway/model-routes';
 import type { RegistryClient } from './registry-client.js';
 
 /**
@@ -19,14 +19,14 @@ export class GrpcSharedRoutesRegistry implements SharedRoutesRegistry {
   async replace(table: ModelRouteTable, expectedGeneration: number): Promise<SharedRoutesReplace> {
     try {
       const { applied, current } = await this.client.replaceModelRoutes({
-        table: toProtoTable(table),
+        table: toProtoRouteTable(table),
         expectedGeneration,
         reason: this.reason,
       });
       return {
         applied,
         current: {
-          table: fromProtoTable(current?.table ?? { models: {} }),
+          table: fromProtoRouteTable(current?.table ?? { models: {} }),
           generation: current?.generation ?? 0,
         },
       };

@@ -1,5 +1,5 @@
 import type { SharedModelRoutesSource } from '../config/shared-model-routes.source.js';
-import { fromProtoTable } from '../grpc/router-admin.mapper.js';
+import { fromProtoRouteTable } from '@spillway/model-routes';
 import { WATCH_DEADLINE_MS, type RegistryClient } from './registry-client.js';
 
 /**
@@ -20,7 +20,10 @@ export class ModelRoutesWatchConsumer {
       for await (const { routes } of stream) {
         if (routes === undefined) continue;
         this.routes.follow(
-          { table: fromProtoTable(routes.table ?? { models: {} }), generation: routes.generation },
+          {
+            table: fromProtoRouteTable(routes.table ?? { models: {} }),
+            generation: routes.generation,
+          },
           first,
         );
         if (first) healthy();

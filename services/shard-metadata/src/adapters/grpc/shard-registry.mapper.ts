@@ -1,5 +1,5 @@
-import { type common, type routerAdmin, shard as proto } from '@spillway/contracts';
-import type { ModelRoute, ModelRouteTable } from '@spillway/model-routes';
+import { type common, shard as proto } from '@spillway/contracts';
+import { fromProtoRouteTable, toProtoRouteTable } from '@spillway/model-routes';
 import type { Assignment, CompareAndSet } from '../../domain/assignment.js';
 import { invalidField } from '../../domain/errors.js';
 import type { ReplaceModelRoutes, SharedModelRoutes } from '../../domain/model-routes.js';
@@ -91,28 +91,4 @@ export function toReplaceModelRoutes(request: proto.ReplaceModelRoutesRequest): 
     expectedGeneration: request.expectedGeneration,
     reason: request.reason,
   };
-}
-
-function fromProtoRouteTable(table: routerAdmin.ModelRouteTable): ModelRouteTable {
-  const models: Record<string, ModelRoute> = {};
-  for (const [model, route] of Object.entries(table.models)) {
-    models[model] = {
-      pools: route.pools.map(({ pool, weight }) => ({ pool, weight })),
-      ...(route.shadow === undefined
-        ? {}
-        : { shadow: { pool: route.shadow.pool, sampleRate: route.shadow.sampleRate } }),
-    };
-  }
-  return { models };
-}
-
-function toProtoRouteTable(table: ModelRouteTable): routerAdmin.ModelRouteTable {
-  const models: Record<string, routerAdmin.ModelRoute> = {};
-  for (const [model, route] of Object.entries(table.models)) {
-    models[model] = {
-      pools: route.pools.map(({ pool, weight }) => ({ pool, weight })),
-      shadow: route.shadow && { pool: route.shadow.pool, sampleRate: route.shadow.sampleRate },
-    };
-  }
-  return { models };
 }

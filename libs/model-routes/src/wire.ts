@@ -1,8 +1,11 @@
 import type { routerAdmin } from '@spillway/contracts';
-import type { ModelRoute, ModelRouteTable } from '../../domain/index.js';
+import type { ModelRoute, ModelRouteTable } from './model-route-table.js';
 
-/** Translations between spillway.router.v1 and the router's model routes. */
-export function fromProtoTable(table: routerAdmin.ModelRouteTable): ModelRouteTable {
+/**
+ * The table on the wire (`spillway.router.v1.ModelRouteTable`, which the router's admin API and the
+ * shard registry's both carry) and back. An absent shadow pool stays absent both ways.
+ */
+export function fromProtoRouteTable(table: routerAdmin.ModelRouteTable): ModelRouteTable {
   const models: Record<string, ModelRoute> = {};
   for (const [model, route] of Object.entries(table.models)) {
     models[model] = {
@@ -15,7 +18,7 @@ export function fromProtoTable(table: routerAdmin.ModelRouteTable): ModelRouteTa
   return { models };
 }
 
-export function toProtoTable(table: ModelRouteTable): routerAdmin.ModelRouteTable {
+export function toProtoRouteTable(table: ModelRouteTable): routerAdmin.ModelRouteTable {
   const models: Record<string, routerAdmin.ModelRoute> = {};
   for (const [model, route] of Object.entries(table.models)) {
     models[model] = {
