@@ -40,6 +40,25 @@ async function moveInRegistry(conversationId: string, shardId: string, reason: s
   return { fromVersion: before?.version ?? 0, toVersion: outcome.current?.version ?? 0 };
 }
 
+/** A turn's failover c → b, recorded after the registry applied it; waits until it is. */
+async function recordFailover(
+  conversationId: string,
+  versions: { fromVersion: number; toVersion: number },
+) {
+  suite.saga.moves.moved({
+    tenantId: TENANT,
+    conversationId,
+    fromShardId: 'shard-c',
+    toShardId: 'shard-b',
+    reason: 'failover',
+    ...versions,
+  });
+  await waitFor(async () => (await suite.world.migratedEvents(conversationId)).length === 1, {
+    description: 'the failover recorded',
+    timeoutMs: 10_000,
+  });
+}
+
 it('records the first pin and a spill, then a failover off the spill target as one move', async () => {
   const { world, saga } = suite;
   const [conversationId = ''] = await world.seedConversations('shard-a', 1);
@@ -68,18 +87,7 @@ it('records the first pin and a spill, then a failover off the spill target as o
   });
 
   const failover = await moveInRegistry(conversationId, 'shard-b', 'failover');
-  saga.moves.moved({
-    tenantId: TENANT,
-    conversationId,
-    fromShardId: 'shard-c',
-    toShardId: 'shard-b',
-    reason: 'failover',
-    ...failover,
-  });
-  await waitFor(async () => (await world.migratedEvents(conversationId)).length === 1, {
-    description: 'the failover recorded',
-    timeoutMs: 10_000,
-  });
+  await recordFailover(conversationId, failover);
 
   const moves = (await stream(conversationId)).flatMap((event) =>
     event?.$case === 'migrated' ? [`${event.value.fromShardId}->${event.value.toShardId}`] : [],
@@ -90,24 +98,13 @@ it('records the first pin and a spill, then a failover off the spill target as o
 }, 60_000);
 
 it('ends the stream on the registry’s newest shard when a spill and a failover are recorded out of order', async () => {
-  const { world, saga } = suite;
+  const { world } = suite;
   const [conversationId = ''] = await world.seedConversations('shard-a', 1, 'out-of-order');
   // The registry: a spill a → c, then a failover c → b. Their records reach conversation-state in
   // the other order (each is sent in the background, after the registry applied it).
   const spill = await moveInRegistry(conversationId, 'shard-c', 'spill');
   const failover = await moveInRegistry(conversationId, 'shard-b', 'failover');
-  saga.moves.moved({
-    tenantId: TENANT,
-    conversationId,
-    fromShardId: 'shard-c',
-    toShardId: 'shard-b',
-    reason: 'failover',
-    ...failover,
-  });
-  await waitFor(async () => (await world.migratedEvents(conversationId)).length === 1, {
-    description: 'the failover recorded',
-    timeoutMs: 10_000,
-  });
+  await recordFailover(conversationId, failover);
 
   const late = await world.store.pinConversation({
     tenantId: TENANT,
