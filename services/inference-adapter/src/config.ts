@@ -3,6 +3,14 @@ import { ENGINE_KINDS } from './application/engine.port.js';
 
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:19092');
 
+/** One registry, or every instance of an active–standby registry (IPv4 literals: grpc-js resolves those). */
+const registryAddress = z
+  .string()
+  .regex(
+    /^(?:[^:\s,]+:\d{1,5}|\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}(?:,\d{1,3}(?:\.\d{1,3}){3}:\d{1,5})+)$/,
+    'expected host:port, or several IPv4 host:port separated by commas, e.g. 127.0.0.1:50070,127.0.0.1:50071',
+  );
+
 /** Every variable the adapter reads; a bad value stops start-up with its name. */
 export const inferenceAdapterConfigSchema = z.object({
   SHARD_ID: z.string().min(1, 'name this shard, e.g. shard-8b-a1'),
@@ -21,8 +29,11 @@ export const inferenceAdapterConfigSchema = z.object({
   GRPC_PORT: env.port(50061),
   /** host:port others reach this adapter at; default GRPC_HOST and the bound port. */
   ADVERTISED_ENDPOINT: hostPort.optional(),
-  /** The shard registry (shard-metadata); unset: run without registering. */
-  REGISTRY_ADDRESS: hostPort.optional(),
+  /**
+   * The shard registry (shard-metadata), one address or every instance's (docs/adr/0008); unset:
+   * run without registering.
+   */
+  REGISTRY_ADDRESS: registryAddress.optional(),
   REGISTRY_DEADLINE_MS: env.durationMs(2_000),
   /** Unset: no load reports on Kafka. */
   KAFKA_BROKERS: z

@@ -12,6 +12,13 @@ import {
 } from './domain/index.js';
 
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50070');
+/** One registry, or every instance of an active–standby registry (IPv4 literals: grpc-js resolves those). */
+const registryAddress = z
+  .string()
+  .regex(
+    /^(?:[^:\s,]+:\d{1,5}|\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}(?:,\d{1,3}(?:\.\d{1,3}){3}:\d{1,5})+)$/,
+    'expected host:port, or several IPv4 host:port separated by commas, e.g. 127.0.0.1:50070,127.0.0.1:50071',
+  );
 const positiveMs = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 const FILTERS: readonly FilterName[] = [
@@ -123,8 +130,8 @@ export const routerConfigSchema = z
     GRPC_HOST: z.string().min(1).default('127.0.0.1'),
     /** 0: any free port (the ready line says which). */
     GRPC_PORT: env.port(50051),
-    /** The shard registry (shard-metadata). */
-    REGISTRY_ADDRESS: hostPort.default('127.0.0.1:50070'),
+    /** The shard registry (shard-metadata): one address, or every instance's (docs/adr/0008). */
+    REGISTRY_ADDRESS: registryAddress.default('127.0.0.1:50070'),
     REGISTRY_DEADLINE_MS: positiveMs(2_000),
     /** How long start-up waits for the registry's first snapshots before serving anyway. */
     REGISTRY_WAIT_MS: env.durationMs(10_000),

@@ -40,6 +40,12 @@ export const shardMetadataConfigSchema = z
     /** Assignments per WatchAssignments snapshot message. */
     WATCH_SNAPSHOT_CHUNK: z.coerce.number().int().min(1).max(50_000).default(5_000),
     SHUTDOWN_GRACE_MS: env.durationMs(5_000),
+    /**
+     * Several instances may run on one database; one leads and serves, the others stand by. A
+     * standby asks for the leadership this often, and the leader checks its lock connection this
+     * often (docs/adr/0008).
+     */
+    LEADER_RETRY_MS: positiveMs(500),
   })
   .superRefine((config, context) => {
     if (config.FAILURE_AFTER_MS <= config.HEARTBEAT_INTERVAL_MS) {

@@ -13,7 +13,6 @@ import { InMemoryChangeFeed } from './application/change-feed/in-memory-change-f
 import { systemClock } from './adapters/memory/system-clock.js';
 import { LifecycleEventRelay } from './adapters/messaging/lifecycle-event.relay.js';
 import { openDataSource } from './adapters/persistence/data-source.js';
-import { ensureDatabase } from './adapters/persistence/ensure-database.js';
 import { TypeOrmAssignmentRepository } from './adapters/persistence/typeorm-assignment.repository.js';
 import { TypeOrmModelRoutesRepository } from './adapters/persistence/typeorm-model-routes.repository.js';
 import { TypeOrmShardRepository } from './adapters/persistence/typeorm-shard.repository.js';
@@ -68,15 +67,13 @@ function providers(config: ShardMetadataConfig): Provider[] {
     { provide: SHARD_METADATA_CONFIG, useValue: config },
     {
       provide: DATA_SOURCE,
-      useFactory: async () => {
-        if (config.DATABASE_CREATE_IF_MISSING)
-          await ensureDatabase(config.DATABASE_URL, config.DATABASE_CONNECT_TIMEOUT_MS);
-        return openDataSource({
+      // The database exists by now: the replica created it before taking the leader lock in it.
+      useFactory: () =>
+        openDataSource({
           url: config.DATABASE_URL,
           poolSize: config.DATABASE_POOL_SIZE,
           connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-        });
-      },
+        }),
     },
     {
       provide: ShardRegistry,

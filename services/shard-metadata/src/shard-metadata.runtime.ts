@@ -34,6 +34,7 @@ export interface ShardMetadataParts {
 export class ShardMetadataRuntime {
   private readonly logger = new Logger('shard-metadata');
   private boundPort: number | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(private readonly parts: ShardMetadataParts) {}
 
@@ -55,12 +56,21 @@ export class ShardMetadataRuntime {
     this.boundPort = await grpcServer.start();
   }
 
-  async stop(): Promise<void> {
-    const { registry, relay, failureDetection, grpcServer, dataSource, feeds, shutdownGraceMs } =
-      this.parts;
+  /**
+   * Stops serving and lets go of the state. `graceMs` 0 is a step-down: the process no longer
+   * leads, so nothing it serves or decides may go on (in-flight calls are cancelled). Failure
+   * detection stops first either way: a registry on its way out must not fail shards.
+   */
+  stop(graceMs = this.parts.shutdownGraceMs): Promise<void> {
+    return (this.stopping ??= this.shutdown(graceMs));
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    const { registry, relay, failureDetection, grpcServer, dataSource, feeds } = this.parts;
+    const detectionStopped = failureDetection.stop();
     for (const feed of feeds) feed.close();
-    await grpcServer.shutdown(shutdownGraceMs);
-    await failureDetection.stop();
+    await grpcServer.shutdown(graceMs);
+    await detectionStopped;
     await registry.idle();
     await relay.stop();
     if (dataSource.isInitialized) await dataSource.destroy();

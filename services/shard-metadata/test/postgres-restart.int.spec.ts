@@ -17,9 +17,10 @@ import { shardMetadataConfigSchema } from '../src/config.js';
 import { aShard, type RegistryClient } from './support/shard-metadata.fixture.js';
 
 // The registry's database crashes (immediate stop: every connection dropped mid-query) while
-// heartbeats and compare-and-sets are in flight. The process must survive it, answer the calls it
-// cannot serve with a retryable DEPENDENCY.UNAVAILABLE, serve again once the database is back, and
-// keep every compare-and-set it acknowledged.
+// heartbeats and compare-and-sets are in flight. The process must survive it, refuse what it cannot
+// serve as a retryable DEPENDENCY.UNAVAILABLE (the leader lock's connection is gone too, so it
+// stops serving until it holds the lock again: docs/adr/0008), serve again once the database is
+// back, and keep every compare-and-set it acknowledged.
 
 const WRITERS = 4;
 const PACE_MS = 10;
@@ -88,15 +89,17 @@ describe('shard-metadata through a PostgreSQL crash and restart', () => {
       ) {
         const conversationId = `conv-outage-${writerIndex}-${call}`;
         try {
-          const beat = registry.heartbeat({ shardId: registered.shardId, ready: true });
-          const pinned = await registry.compareAndSetAssignment({
-            conversationId,
-            tenantId: 'tenant-outage',
-            shardId: registered.shardId,
-            expectedVersion: 0,
-            reason: 'placed',
-          });
-          await beat;
+          // Both awaited together: while the registry stands by, either may be refused first.
+          const [, pinned] = await Promise.all([
+            registry.heartbeat({ shardId: registered.shardId, ready: true }),
+            registry.compareAndSetAssignment({
+              conversationId,
+              tenantId: 'tenant-outage',
+              shardId: registered.shardId,
+              expectedVersion: 0,
+              reason: 'placed',
+            }),
+          ]);
           if (pinned.applied) acknowledged.set(conversationId, pinned.current!.version);
           ok++;
         } catch (error) {

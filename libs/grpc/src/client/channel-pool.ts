@@ -1,4 +1,5 @@
 import { type Channel, type ChannelOptions, createChannel } from 'nice-grpc';
+import { grpcTarget } from './target.js';
 
 export interface ChannelLease {
   readonly channel: Channel;
@@ -23,7 +24,7 @@ export class ChannelPool {
     const key = `${address}|${JSON.stringify(options)}`;
     let pooled = this.channels.get(key);
     if (!pooled) {
-      pooled = { channel: createChannel(address, undefined, options), users: 0 };
+      pooled = { channel: createChannel(grpcTarget(address), undefined, options), users: 0 };
       this.channels.set(key, pooled);
     }
     pooled.users += 1;
