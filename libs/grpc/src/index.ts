@@ -26,6 +26,7 @@ export {
 export { type DeadlineCallOptions } from './client/deadline.js';
 export { ChannelPool, defaultChannelPool, type ChannelLease } from './client/channel-pool.js';
 export { waitForReady } from './client/wait-for-ready.js';
+export { grpcTarget } from './client/target.js';
 // Re-exported so services implement and call contracts without importing nice-grpc directly.
 export {
   ServerError,
