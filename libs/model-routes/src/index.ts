@@ -1,4 +1,5 @@
 export {
+  canarySplit,
   describeRouteProblem,
   underField,
   validateModelRoutes,

@@ -91,3 +91,17 @@ export function validateModelRoutes(table: ModelRouteTable): RouteProblem[] {
   }
   return problems;
 }
+
+/** `model` served by pool `stable` and pool `canary` at these weights: a canary split. */
+export function canarySplit(model: string, stable: number, canary: number): ModelRouteTable {
+  return {
+    models: {
+      [model]: {
+        pools: [
+          { pool: 'stable', weight: stable },
+          { pool: 'canary', weight: canary },
+        ],
+      },
+    },
+  };
+}

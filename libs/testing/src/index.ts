@@ -37,3 +37,4 @@ export {
   TEST_CHILD_VARIABLE,
   TEST_RUN_VARIABLE,
 } from './leftover-processes.js';
+export { repositoryRoot, serviceCommand, type SpillwayService } from './service-process.js';

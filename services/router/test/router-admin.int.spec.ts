@@ -1,13 +1,13 @@
 import { routerAdmin } from '@spillway/contracts';
-import { ClientError, createGrpcClient, Status, type GrpcClient } from '@spillway/grpc';
-import { toProtoRouteTable } from '@spillway/model-routes';
-import type { ModelRouteTable } from '../src/domain/index.js';
+import { createGrpcClient, Status, type GrpcClient } from '@spillway/grpc';
+import { canarySplit, toProtoRouteTable } from '@spillway/model-routes';
 import {
+  refusal,
   startRouterPlane,
   type PlaneRouter,
   type RouterPlane,
 } from '../src/testing/router-plane.js';
-import { aTurn, converse, prose, user } from '../src/testing/turns.js';
+import { poolOfNextTurn } from '../src/testing/turns.js';
 
 // The router's admin API through a real gRPC client on the router's own server: one router (a
 // child process), one shard in pool "stable" and one in pool "canary".
@@ -15,24 +15,13 @@ let plane: RouterPlane;
 let router: PlaneRouter;
 let admin: GrpcClient<typeof routerAdmin.RouterAdminDefinition>;
 
-const split = (model: string, stable: number, canary: number): ModelRouteTable => ({
-  models: {
-    [model]: {
-      pools: [
-        { pool: 'stable', weight: stable },
-        { pool: 'canary', weight: canary },
-      ],
-    },
-  },
-});
-
 beforeAll(async () => {
   plane = await startRouterPlane({
     shards: [
       { id: 'stable-1', pool: 'stable', maxInFlight: 4 },
       { id: 'canary-1', pool: 'canary', maxInFlight: 4 },
     ],
-    modelRoutes: split('sim-llama', 1, 0),
+    modelRoutes: canarySplit('sim-llama', 1, 0),
   });
   router = await plane.startRouter({ RANDOM_SEED: '3' });
   // Raw gRPC statuses: what an operator's tool sees.
@@ -47,30 +36,6 @@ afterAll(async () => {
   await plane?.close();
 }, 60_000);
 
-async function poolOfNextTurn(conversationId: string): Promise<string> {
-  const outcome = await converse(
-    router.client,
-    aTurn({
-      conversationId,
-      messages: [user(`Where do I run? ${prose(1, 4)}`)],
-      stateless: true,
-      model: plane.model,
-    }),
-  );
-  expect(outcome.completed).toBeDefined();
-  return plane.shard(outcome.started?.shardId ?? '').spec.pool;
-}
-
-async function refusal(call: Promise<unknown>): Promise<ClientError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof ClientError) return error;
-    throw error;
-  }
-  throw new Error('the call was not refused');
-}
-
 describe('router admin API', () => {
   it('reports the routes in force and swaps a new table in at once, without a SIGHUP', async () => {
     const before = await admin.getModelRoutes({});
@@ -79,7 +44,7 @@ describe('router admin API', () => {
       { pool: 'stable', weight: 1 },
       { pool: 'canary', weight: 0 },
     ]);
-    expect(await poolOfNextTurn('admin-1')).toBe('stable');
+    expect(await poolOfNextTurn(plane, router.client, 'admin-1')).toBe('stable');
 
     const replaced = await admin.replaceModelRoutes({
       table: {
@@ -98,7 +63,7 @@ describe('router admin API', () => {
     expect(replaced.generation).toBe(2);
 
     // The very next turn follows the new table: the conversation moves to the canary pool.
-    expect(await poolOfNextTurn('admin-1')).toBe('canary');
+    expect(await poolOfNextTurn(plane, router.client, 'admin-1')).toBe('canary');
     const after = await admin.getModelRoutes({});
     expect(after).toMatchObject({ generation: 2, source: 'admin' });
     expect(after.table?.models[plane.model]).toEqual({
@@ -152,14 +117,14 @@ describe('router admin API', () => {
     expect(noTable.details).toContain('table');
 
     expect(await admin.getModelRoutes({})).toEqual(before);
-    expect(await poolOfNextTurn('admin-2')).toBe('canary');
+    expect(await poolOfNextTurn(plane, router.client, 'admin-2')).toBe('canary');
   }, 120_000);
 
   it('refuses a replace on top of a generation no longer in force (ABORTED), changing nothing', async () => {
     const before = await admin.getModelRoutes({});
     const stale = await refusal(
       admin.replaceModelRoutes({
-        table: toProtoRouteTable(split(plane.model, 1, 0)),
+        table: toProtoRouteTable(canarySplit(plane.model, 1, 0)),
         expectedGeneration: before.generation - 1,
       }),
     );
@@ -171,6 +136,6 @@ describe('router admin API', () => {
     await router.reloadModelRoutes();
     const reloaded = await admin.getModelRoutes({});
     expect(reloaded).toMatchObject({ generation: 3, source: plane.modelRoutesFile });
-    expect(await poolOfNextTurn('admin-1')).toBe('stable');
+    expect(await poolOfNextTurn(plane, router.client, 'admin-1')).toBe('stable');
   }, 120_000);
 });

@@ -1,20 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { chat, routerAdmin } from '@spillway/contracts';
-import { ClientError, createGrpcClient, Status, type GrpcClient } from '@spillway/grpc';
-import { freePort, startChildProcess, waitFor, type ChildProcessHandle } from '@spillway/testing';
-import { toProtoRouteTable } from '@spillway/model-routes';
-import type { ModelRouteTable } from '../src/domain/index.js';
-import { startRouterPlane, type RouterPlane } from '../src/testing/router-plane.js';
-import { aTurn, converse, prose, user } from '../src/testing/turns.js';
+import { createGrpcClient, Status, type GrpcClient } from '@spillway/grpc';
+import {
+  freePort,
+  serviceCommand,
+  startChildProcess,
+  waitFor,
+  type ChildProcessHandle,
+} from '@spillway/testing';
+import { canarySplit, toProtoRouteTable } from '@spillway/model-routes';
+import { refusal, startRouterPlane, type RouterPlane } from '../src/testing/router-plane.js';
+import { poolOfNextTurn } from '../src/testing/turns.js';
 
 // Model routes every router replica shares through the shard registry: the registry on Postgres,
 // one shard in pool "stable" and one in pool "canary", and two router replicas (child processes
 // from dist/, started as operators start them: no MODEL_ROUTES, no MODEL_ROUTES_FILE) that follow
 // the registry's table. Tests run in order and share the plane.
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const routerMain = `${root}services/router/dist/main.js`;
 
 type AdminClient = GrpcClient<typeof routerAdmin.RouterAdminDefinition>;
 
@@ -31,24 +32,11 @@ let plane: RouterPlane;
 let a: Replica;
 let b: Replica;
 
-const split = (model: string, stable: number, canary: number): ModelRouteTable => ({
-  models: {
-    [model]: {
-      pools: [
-        { pool: 'stable', weight: stable },
-        { pool: 'canary', weight: canary },
-      ],
-    },
-  },
-});
-
 async function startReplica(name: string): Promise<Replica> {
   const port = await freePort();
   const handle = await startChildProcess({
     name: `router ${name}`,
-    command: process.execPath,
-    args: ['--import', '@spillway/telemetry/register', routerMain],
-    cwd: `${root}services/router`,
+    ...serviceCommand('router'),
     env: {
       SPILLWAY_TRACE_EXPORTER: 'none',
       OTEL_SERVICE_NAME: 'router',
@@ -81,21 +69,6 @@ async function startReplica(name: string): Promise<Replica> {
   };
 }
 
-/** The pool of the shard that served a stateless turn of `conversationId` on `replica`. */
-async function poolOfNextTurn(replica: Replica, conversationId: string): Promise<string> {
-  const outcome = await converse(
-    replica.chat,
-    aTurn({
-      conversationId,
-      messages: [user(`Where do I run? ${prose(1, 4)}`)],
-      stateless: true,
-      model: plane.model,
-    }),
-  );
-  expect(outcome.completed).toBeDefined();
-  return plane.shard(outcome.started?.shardId ?? '').spec.pool;
-}
-
 /** Waits (bounded) until `replica` reports `generation` in force, and returns what it reports. */
 function inForce(replica: Replica, generation: number) {
   return waitFor(
@@ -108,16 +81,6 @@ function inForce(replica: Replica, generation: number) {
       timeoutMs: 15_000,
     },
   );
-}
-
-async function refusal(call: Promise<unknown>): Promise<ClientError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof ClientError) return error;
-    throw error;
-  }
-  throw new Error('the call was not refused');
 }
 
 beforeAll(async () => {
@@ -148,36 +111,36 @@ describe('model routes shared through the shard registry', () => {
     }
 
     const stableOnly = await a.admin.replaceModelRoutes({
-      table: toProtoRouteTable(split(plane.model, 1, 0)),
+      table: toProtoRouteTable(canarySplit(plane.model, 1, 0)),
       expectedGeneration: 0,
     });
     expect(stableOnly.generation).toBe(1);
     // A routes on it at once; B as soon as its watch delivers it.
-    expect(await poolOfNextTurn(a, 'shared-1')).toBe('stable');
+    expect(await poolOfNextTurn(plane, a.chat, 'shared-1')).toBe('stable');
     const onB = await inForce(b, 1);
     expect(onB.source).toBe('shared, following the shard registry');
     expect(onB.table?.models[plane.model]?.pools).toEqual([
       { pool: 'stable', weight: 1 },
       { pool: 'canary', weight: 0 },
     ]);
-    expect(await poolOfNextTurn(b, 'shared-1')).toBe('stable');
+    expect(await poolOfNextTurn(plane, b.chat, 'shared-1')).toBe('stable');
 
     // The operator moves everyone to the canary through B; A follows.
     const canaryOnly = await b.admin.replaceModelRoutes({
-      table: toProtoRouteTable(split(plane.model, 0, 1)),
+      table: toProtoRouteTable(canarySplit(plane.model, 0, 1)),
       expectedGeneration: 1,
     });
     expect(canaryOnly.generation).toBe(2);
     await inForce(a, 2);
-    expect(await poolOfNextTurn(a, 'shared-1')).toBe('canary');
-    expect(await poolOfNextTurn(b, 'shared-2')).toBe('canary');
+    expect(await poolOfNextTurn(plane, a.chat, 'shared-1')).toBe('canary');
+    expect(await poolOfNextTurn(plane, b.chat, 'shared-2')).toBe('canary');
   }, 120_000);
 
   it('refuses a replace on a stale shared generation with ABORTED on either replica', async () => {
     for (const replica of [a, b]) {
       const stale = await refusal(
         replica.admin.replaceModelRoutes({
-          table: toProtoRouteTable(split(plane.model, 1, 0)),
+          table: toProtoRouteTable(canarySplit(plane.model, 1, 0)),
           expectedGeneration: 1,
         }),
       );
@@ -210,7 +173,7 @@ describe('model routes shared through the shard registry', () => {
     expect(negative.details).toContain(`table.models["${plane.model}"].pools[1].weight`);
 
     for (const replica of [a, b]) expect(await replica.admin.getModelRoutes({})).toEqual(before);
-    expect(await poolOfNextTurn(a, 'shared-3')).toBe('canary');
+    expect(await poolOfNextTurn(plane, a.chat, 'shared-3')).toBe('canary');
   }, 60_000);
 
   it('a restarted router rebuilds the table from the registry', async () => {
@@ -221,7 +184,7 @@ describe('model routes shared through the shard registry', () => {
       generation: 2,
       source: 'shared, following the shard registry',
     });
-    expect(await poolOfNextTurn(a, 'shared-1')).toBe('canary');
+    expect(await poolOfNextTurn(plane, a.chat, 'shared-1')).toBe('canary');
   }, 120_000);
 
   it('routers keep routing on their last table while the registry is down, and follow it again once back', async () => {
@@ -259,13 +222,13 @@ describe('model routes shared through the shard registry', () => {
       ).toBe(true);
     }
     // The shards still serve: a new conversation goes to the canary pool on both replicas.
-    expect(await poolOfNextTurn(a, 'shared-outage-a')).toBe('canary');
-    expect(await poolOfNextTurn(b, 'shared-outage-b')).toBe('canary');
+    expect(await poolOfNextTurn(plane, a.chat, 'shared-outage-a')).toBe('canary');
+    expect(await poolOfNextTurn(plane, b.chat, 'shared-outage-b')).toBe('canary');
 
     // A write while the registry is down changes nothing anywhere.
     const down = await refusal(
       b.admin.replaceModelRoutes({
-        table: toProtoRouteTable(split(plane.model, 1, 0)),
+        table: toProtoRouteTable(canarySplit(plane.model, 1, 0)),
         expectedGeneration: 2,
       }),
     );
@@ -284,10 +247,10 @@ describe('model routes shared through the shard registry', () => {
     }
     // And a rollback through either replica reaches both again.
     await a.admin.replaceModelRoutes({
-      table: toProtoRouteTable(split(plane.model, 1, 0)),
+      table: toProtoRouteTable(canarySplit(plane.model, 1, 0)),
       expectedGeneration: 2,
     });
     await inForce(b, 3);
-    expect(await poolOfNextTurn(b, 'shared-1')).toBe('stable');
+    expect(await poolOfNextTurn(plane, b.chat, 'shared-1')).toBe('stable');
   }, 180_000);
 });

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { chat, common, shard } from '@spillway/contracts';
 import { createGrpcClient, type GrpcClient } from '@spillway/grpc';
 import { silentLogger } from '@spillway/messaging';
@@ -7,6 +5,7 @@ import {
   createTestDatabase,
   createTestTopics,
   freePort,
+  serviceCommand,
   startChildProcess,
   testInfrastructure,
   waitFor,
@@ -22,13 +21,6 @@ import { aShard, type RegistryClient } from './support/shard-metadata.fixture.js
 // placing turns, the adapter's shard stays READY, a shard that really went silent is still failed,
 // and the killed registry, started again, stands by.
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const mains = {
-  registry: `${root}services/shard-metadata/dist/main.js`,
-  gpuSim: `${root}services/gpu-sim/dist/main.js`,
-  adapter: `${root}services/inference-adapter/dist/main.js`,
-  router: `${root}services/router/dist/main.js`,
-};
 const MODEL = 'sim-llama';
 const POOL = 'pool-standby';
 const QUIET = { SPILLWAY_TRACE_EXPORTER: 'none' };
@@ -36,14 +28,6 @@ const LISTENING = 'shard-metadata listening on';
 const STANDING_BY = 'shard-metadata standing by';
 
 type ChatClient = GrpcClient<typeof chat.ChatServiceDefinition>;
-
-function node(main: string, args: readonly string[] = []) {
-  if (!existsSync(main)) throw new Error(`build first: npx turbo run build (missing ${main})`);
-  return {
-    command: process.execPath,
-    args: ['--import', '@spillway/telemetry/register', main, ...args],
-  };
-}
 
 /** One stateless turn of `conversationId`, read to the end; the shard that finished it. */
 async function converse(client: ChatClient, conversationId: string): Promise<string> {
@@ -77,8 +61,7 @@ describe('shard-metadata active–standby (child processes)', () => {
   const startRegistry = async (port: number, ready: string): Promise<ChildProcessHandle> => {
     const child = await startChildProcess({
       name: `shard-metadata :${port}`,
-      ...node(mains.registry),
-      cwd: `${root}services/shard-metadata`,
+      ...serviceCommand('shard-metadata'),
       env: {
         ...QUIET,
         GRPC_PORT: String(port),
@@ -126,16 +109,14 @@ describe('shard-metadata active–standby (child processes)', () => {
     const simPort = await freePort();
     const gpuSim = await startChildProcess({
       name: 'gpu-sim',
-      ...node(mains.gpuSim, ['--port', String(simPort), '--time-scale', '0.02']),
-      cwd: `${root}services/gpu-sim`,
+      ...serviceCommand('gpu-sim', ['--port', String(simPort), '--time-scale', '0.02']),
       env: { ...QUIET, GPU_SIM_LOAD_TIME_MS: '0', GPU_SIM_MODEL_NAME: MODEL },
       readyWhen: { url: `http://127.0.0.1:${simPort}/health` },
     });
     children.push(gpuSim);
     const adapter = await startChildProcess({
       name: 'inference-adapter',
-      ...node(mains.adapter),
-      cwd: `${root}services/inference-adapter`,
+      ...serviceCommand('inference-adapter'),
       env: {
         ...QUIET,
         SHARD_ID: 'shard-standby-a',
@@ -182,8 +163,7 @@ describe('shard-metadata active–standby (child processes)', () => {
     const routerPort = await freePort();
     const router = await startChildProcess({
       name: 'router',
-      ...node(mains.router),
-      cwd: `${root}services/router`,
+      ...serviceCommand('router'),
       env: {
         ...QUIET,
         GRPC_PORT: String(routerPort),

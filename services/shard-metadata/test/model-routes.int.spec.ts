@@ -1,5 +1,6 @@
 import type { routerAdmin, shard } from '@spillway/contracts';
 import type { DomainError } from '@spillway/errors';
+import { canarySplit, toProtoRouteTable } from '@spillway/model-routes';
 import { waitFor } from '@spillway/testing';
 import {
   collect,
@@ -7,17 +8,8 @@ import {
   startShardMetadataFixture,
 } from './support/shard-metadata.fixture.js';
 
-const split = (stable: number, canary: number): routerAdmin.ModelRouteTable => ({
-  models: {
-    llama: {
-      pools: [
-        { pool: 'stable', weight: stable },
-        { pool: 'canary', weight: canary },
-      ],
-      shadow: undefined,
-    },
-  },
-});
+const split = (stable: number, canary: number): routerAdmin.ModelRouteTable =>
+  toProtoRouteTable(canarySplit('llama', stable, canary));
 
 async function refusal(call: Promise<unknown>): Promise<DomainError> {
   try {

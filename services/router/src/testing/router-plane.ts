@@ -6,13 +6,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chat, shard } from '@spillway/contracts';
-import { createGrpcClient, type GrpcClient } from '@spillway/grpc';
+import { ClientError, createGrpcClient, type GrpcClient } from '@spillway/grpc';
 import {
   createTestDatabase,
   createTestTopics,
   freePort,
+  repositoryRoot,
+  serviceCommand,
   startChildProcess,
   testInfrastructure,
   waitFor,
@@ -22,13 +23,7 @@ import {
 } from '@spillway/testing';
 import type { ModelRouteTable } from '../domain/index.js';
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const mains = {
-  registry: `${root}services/shard-metadata/dist/main.js`,
-  gpuSim: `${root}services/gpu-sim/dist/main.js`,
-  adapter: `${root}services/inference-adapter/dist/main.js`,
-  router: `${root}services/router/dist/main.js`,
-};
+const PLANE_SERVICES = ['router', 'inference-adapter', 'shard-metadata', 'gpu-sim'] as const;
 
 export type ChatClient = GrpcClient<typeof chat.ChatServiceDefinition>;
 export type RegistryClient = GrpcClient<typeof shard.ShardRegistryDefinition>;
@@ -133,28 +128,21 @@ let built = false;
 export function ensureBuilt(): void {
   if (built) return;
   built = true;
-  const filters = ['router', 'inference-adapter', 'shard-metadata', 'gpu-sim'].map(
-    (name) => `--filter=@spillway/${name}...`,
-  );
+  const filters = PLANE_SERVICES.map((name) => `--filter=@spillway/${name}...`);
   try {
     execFileSync(
       'flock',
       ['/tmp/spillway-router-plane-build.lock', 'npx', 'turbo', 'run', 'build', ...filters],
-      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+      { cwd: repositoryRoot, stdio: ['ignore', 'ignore', 'pipe'] },
     );
   } catch (error) {
-    const missing = Object.values(mains).filter((main) => !existsSync(main));
+    const missing = PLANE_SERVICES.filter(
+      (name) => !existsSync(`${repositoryRoot}services/${name}/dist/main.js`),
+    );
     if (missing.length > 0) throw error;
     // Someone else's package is mid-edit: run on the dist/ that exists.
     process.stderr.write(`router-plane: build failed, using existing dist/: ${String(error)}\n`);
   }
-}
-
-function node(main: string, args: readonly string[] = []): { command: string; args: string[] } {
-  return {
-    command: process.execPath,
-    args: ['--import', '@spillway/telemetry/register', main, ...args],
-  };
 }
 
 const QUIET = { SPILLWAY_TRACE_EXPORTER: 'none' };
@@ -187,8 +175,7 @@ export async function startRouterPlane(options: PlaneOptions): Promise<RouterPla
   const startRegistry = (): Promise<ChildProcessHandle> =>
     startChildProcess({
       name: 'shard-metadata',
-      ...node(mains.registry),
-      cwd: `${root}services/shard-metadata`,
+      ...serviceCommand('shard-metadata'),
       env: {
         ...QUIET,
         OTEL_SERVICE_NAME: 'shard-metadata',
@@ -209,7 +196,7 @@ export async function startRouterPlane(options: PlaneOptions): Promise<RouterPla
   const referencePort = await freePort();
   const startingReference = startChildProcess({
     name: 'gpu-sim-reference',
-    ...node(mains.gpuSim, [
+    ...serviceCommand('gpu-sim', [
       '--port',
       String(referencePort),
       '--time-scale',
@@ -217,7 +204,6 @@ export async function startRouterPlane(options: PlaneOptions): Promise<RouterPla
       '--min-tick-ms',
       '0',
     ]),
-    cwd: `${root}services/gpu-sim`,
     env: { ...QUIET, GPU_SIM_LOAD_TIME_MS: '0', GPU_SIM_MODEL_NAME: model },
     readyWhen: { url: `http://127.0.0.1:${referencePort}/health` },
   });
@@ -240,14 +226,13 @@ export async function startRouterPlane(options: PlaneOptions): Promise<RouterPla
     const launchSim = (): Promise<ChildProcessHandle> =>
       startChildProcess({
         name: `gpu-sim ${spec.id}`,
-        ...node(mains.gpuSim, [
+        ...serviceCommand('gpu-sim', [
           '--port',
           String(simPort),
           '--time-scale',
           String(spec.timeScale ?? 0.05),
           ...(spec.profile === undefined ? [] : ['--profile', spec.profile]),
         ]),
-        cwd: `${root}services/gpu-sim`,
         env: {
           ...QUIET,
           GPU_SIM_LOAD_TIME_MS: '0',
@@ -260,8 +245,7 @@ export async function startRouterPlane(options: PlaneOptions): Promise<RouterPla
     const launchAdapter = (): Promise<ChildProcessHandle> =>
       startChildProcess({
         name: `inference-adapter ${spec.id}`,
-        ...node(mains.adapter),
-        cwd: `${root}services/inference-adapter`,
+        ...serviceCommand('inference-adapter'),
         env: {
           ...QUIET,
           OTEL_SERVICE_NAME: 'inference-adapter',
@@ -342,8 +326,7 @@ export async function startRouterPlane(options: PlaneOptions): Promise<RouterPla
     const port = await freePort();
     const handle = await startChildProcess({
       name: `router ${routers.length + 1}`,
-      ...node(mains.router),
-      cwd: `${root}services/router`,
+      ...serviceCommand('router'),
       env: {
         ...QUIET,
         OTEL_SERVICE_NAME: 'router',
@@ -487,4 +470,15 @@ export function sumMetric(text: string, name: string): number {
     if (Number.isFinite(value)) sum += value;
   }
   return sum;
+}
+
+/** The gRPC error a call was refused with; fails when the call succeeds or fails otherwise. */
+export async function refusal(call: Promise<unknown>): Promise<ClientError> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof ClientError) return error;
+    throw error;
+  }
+  throw new Error('the call was not refused');
 }

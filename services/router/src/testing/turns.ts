@@ -1,5 +1,5 @@
 import { type chat, common } from '@spillway/contracts';
-import type { ChatClient } from './router-plane.js';
+import type { ChatClient, RouterPlane } from './router-plane.js';
 
 export interface TurnOutcome {
   readonly started: chat.TurnStarted | undefined;
@@ -126,4 +126,27 @@ export function prose(seed: number, words: number): string {
     out.push(vocabulary[state % vocabulary.length] ?? 'order');
   }
   return out.join(' ');
+}
+
+/**
+ * The pool of the shard that served one stateless turn of `conversationId` sent through `client`
+ * (the plane's model): where the model routes sent it.
+ */
+export async function poolOfNextTurn(
+  plane: Pick<RouterPlane, 'model' | 'shard'>,
+  client: ChatClient,
+  conversationId: string,
+): Promise<string> {
+  const outcome = await converse(
+    client,
+    aTurn({
+      conversationId,
+      messages: [user(`Where do I run? ${prose(1, 4)}`)],
+      stateless: true,
+      model: plane.model,
+    }),
+  );
+  if (outcome.completed === undefined)
+    throw new Error(`the turn of ${conversationId} did not complete`);
+  return plane.shard(outcome.started?.shardId ?? '').spec.pool;
 }

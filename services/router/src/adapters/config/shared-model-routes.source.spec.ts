@@ -1,4 +1,5 @@
 import { DomainError } from '@spillway/errors';
+import { canarySplit } from '@spillway/model-routes';
 import type {
   LogPort,
   SharedModelRoutes,
@@ -7,17 +8,6 @@ import type {
 } from '../../application/index.js';
 import { aDirectory, aShard, type ModelRouteTable } from '../../domain/index.js';
 import { SharedModelRoutesSource } from './shared-model-routes.source.js';
-
-const split = (stable: number, canary: number): ModelRouteTable => ({
-  models: {
-    llama: {
-      pools: [
-        { pool: 'stable', weight: stable },
-        { pool: 'canary', weight: canary },
-      ],
-    },
-  },
-});
 
 /** The registry port in memory: compare-and-set on the generation, or unreachable. */
 class FakeRegistry implements SharedRoutesRegistry {
@@ -66,10 +56,10 @@ describe('shared model routes', () => {
     expect(Object.keys(source.current().models)).toEqual(['llama', 'mistral']);
     expect(source.snapshot().source).toContain('derived from the pools the shards serve');
 
-    source.follow({ table: split(9, 1), generation: 1 }, false);
-    expect(source.current()).toEqual(split(9, 1));
+    source.follow({ table: canarySplit('llama', 9, 1), generation: 1 }, false);
+    expect(source.current()).toEqual(canarySplit('llama', 9, 1));
     expect(source.snapshot()).toEqual({
-      table: split(9, 1),
+      table: canarySplit('llama', 9, 1),
       generation: 1,
       source: 'shared, following the shard registry',
     });
@@ -77,13 +67,13 @@ describe('shared model routes', () => {
 
   it('applies later tables only when newer, and takes a new watch’s first table as the truth', () => {
     const { source, log } = aSource();
-    source.follow({ table: split(9, 1), generation: 4 }, true);
-    source.follow({ table: split(1, 0), generation: 3 }, false);
-    expect(source.snapshot()).toMatchObject({ table: split(9, 1), generation: 4 });
+    source.follow({ table: canarySplit('llama', 9, 1), generation: 4 }, true);
+    source.follow({ table: canarySplit('llama', 1, 0), generation: 3 }, false);
+    expect(source.snapshot()).toMatchObject({ table: canarySplit('llama', 9, 1), generation: 4 });
 
     // The registry's store went back (restored): it is still the authority.
-    source.follow({ table: split(1, 0), generation: 2 }, true);
-    expect(source.snapshot()).toMatchObject({ table: split(1, 0), generation: 2 });
+    source.follow({ table: canarySplit('llama', 1, 0), generation: 2 }, true);
+    expect(source.snapshot()).toMatchObject({ table: canarySplit('llama', 1, 0), generation: 2 });
     expect(log.lines).toContainEqual({
       level: 'warn',
       message: 'model routes: the shard registry holds an older generation; following it',
@@ -92,11 +82,11 @@ describe('shared model routes', () => {
 
   it('keeps routing on the last table when the registry goes away, and says so', () => {
     const { source, log } = aSource();
-    source.follow({ table: split(9, 1), generation: 2 }, true);
+    source.follow({ table: canarySplit('llama', 9, 1), generation: 2 }, true);
     source.registryLost('connection refused');
     source.registryLost('connection refused');
 
-    expect(source.current()).toEqual(split(9, 1));
+    expect(source.current()).toEqual(canarySplit('llama', 9, 1));
     expect(source.snapshot()).toMatchObject({
       generation: 2,
       source: 'shared; the shard registry is unreachable, routing on the last table it sent',
@@ -109,7 +99,7 @@ describe('shared model routes', () => {
       },
     ]);
 
-    source.follow({ table: split(9, 1), generation: 2 }, true);
+    source.follow({ table: canarySplit('llama', 9, 1), generation: 2 }, true);
     expect(source.snapshot().source).toBe('shared, following the shard registry');
     expect(log.lines.at(-1)).toEqual({
       level: 'info',
@@ -119,49 +109,52 @@ describe('shared model routes', () => {
 
   it('writes a replace through to the registry and routes on it before the watch delivers it', async () => {
     const { source, registry } = aSource();
-    source.follow({ table: split(1, 0), generation: 0 }, true);
+    source.follow({ table: canarySplit('llama', 1, 0), generation: 0 }, true);
 
-    expect(await source.swap(split(9, 1), 0)).toEqual({
+    expect(await source.swap(canarySplit('llama', 9, 1), 0)).toEqual({
       kind: 'swapped',
       snapshot: {
-        table: split(9, 1),
+        table: canarySplit('llama', 9, 1),
         generation: 1,
         source: 'shared, following the shard registry',
       },
     });
     expect(registry.stored.generation).toBe(1);
-    expect(source.current()).toEqual(split(9, 1));
+    expect(source.current()).toEqual(canarySplit('llama', 9, 1));
 
     // The watch delivers the same table afterwards: nothing changes.
-    source.follow({ table: split(9, 1), generation: 1 }, false);
+    source.follow({ table: canarySplit('llama', 9, 1), generation: 1 }, false);
     expect(source.snapshot().generation).toBe(1);
   });
 
   it('refuses a replace on a stale shared generation, learning the one stored', async () => {
     const { source, registry } = aSource();
-    source.follow({ table: split(1, 0), generation: 0 }, true);
-    registry.stored = { table: split(0, 1), generation: 7 };
+    source.follow({ table: canarySplit('llama', 1, 0), generation: 0 }, true);
+    registry.stored = { table: canarySplit('llama', 0, 1), generation: 7 };
 
-    expect(await source.swap(split(9, 1), 3)).toEqual({ kind: 'stale-generation', current: 7 });
-    expect(registry.stored).toEqual({ table: split(0, 1), generation: 7 });
+    expect(await source.swap(canarySplit('llama', 9, 1), 3)).toEqual({
+      kind: 'stale-generation',
+      current: 7,
+    });
+    expect(registry.stored).toEqual({ table: canarySplit('llama', 0, 1), generation: 7 });
     // The answer carried the stored table: this replica routes on it without waiting.
-    expect(source.snapshot()).toMatchObject({ table: split(0, 1), generation: 7 });
+    expect(source.snapshot()).toMatchObject({ table: canarySplit('llama', 0, 1), generation: 7 });
   });
 
   it('changes nothing when the registry cannot be reached for a replace', async () => {
     const { source, registry } = aSource();
-    source.follow({ table: split(1, 0), generation: 1 }, true);
+    source.follow({ table: canarySplit('llama', 1, 0), generation: 1 }, true);
     registry.unreachable = true;
 
-    await expect(source.swap(split(0, 1), 1)).rejects.toMatchObject({
+    await expect(source.swap(canarySplit('llama', 0, 1), 1)).rejects.toMatchObject({
       code: 'DEPENDENCY.UNAVAILABLE',
     });
-    expect(source.snapshot()).toMatchObject({ table: split(1, 0), generation: 1 });
+    expect(source.snapshot()).toMatchObject({ table: canarySplit('llama', 1, 0), generation: 1 });
   });
 
   it('has nothing to re-read on SIGHUP', () => {
     const { source } = aSource();
-    source.follow({ table: split(9, 1), generation: 5 }, true);
-    expect(source.reload()).toEqual({ ok: true, table: split(9, 1), generation: 5 });
+    source.follow({ table: canarySplit('llama', 9, 1), generation: 5 }, true);
+    expect(source.reload()).toEqual({ ok: true, table: canarySplit('llama', 9, 1), generation: 5 });
   });
 });

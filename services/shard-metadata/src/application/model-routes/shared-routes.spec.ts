@@ -1,21 +1,10 @@
-import type { ModelRouteTable } from '@spillway/model-routes';
+import { canarySplit } from '@spillway/model-routes';
 import { FakeClock, FakeModelRoutesRepository } from '../../../test/support/fakes.js';
 import type { SharedModelRoutes } from '../../domain/model-routes.js';
 import { InMemoryChangeFeed } from '../change-feed/in-memory-change-feed.js';
 import { ReplaceModelRoutesUseCase } from '../replace-model-routes/replace-model-routes.use-case.js';
 import { WatchModelRoutesQuery } from '../watch-model-routes/watch-model-routes.query.js';
 import { SharedRoutes } from './shared-routes.js';
-
-const split = (stable: number, canary: number): ModelRouteTable => ({
-  models: {
-    llama: {
-      pools: [
-        { pool: 'stable', weight: stable },
-        { pool: 'canary', weight: canary },
-      ],
-    },
-  },
-});
 
 async function sharedRoutes(stored?: SharedModelRoutes) {
   const repository = new FakeModelRoutesRepository(stored);
@@ -34,26 +23,32 @@ describe('shared model routes in the registry', () => {
     expect(routes.current()).toMatchObject({ generation: 0, table: { models: {} } });
 
     const first = await replace.execute({
-      table: split(9, 1),
+      table: canarySplit('llama', 9, 1),
       expectedGeneration: 0,
       reason: 'r1',
     });
-    expect(first).toMatchObject({ applied: true, current: { table: split(9, 1), generation: 1 } });
+    expect(first).toMatchObject({
+      applied: true,
+      current: { table: canarySplit('llama', 9, 1), generation: 1 },
+    });
 
     const stale = await replace.execute({
-      table: split(1, 0),
+      table: canarySplit('llama', 1, 0),
       expectedGeneration: 0 + 3,
       reason: 'r2',
     });
-    expect(stale).toMatchObject({ applied: false, current: { table: split(9, 1), generation: 1 } });
+    expect(stale).toMatchObject({
+      applied: false,
+      current: { table: canarySplit('llama', 9, 1), generation: 1 },
+    });
 
     const rollback = await replace.execute({
-      table: split(1, 0),
+      table: canarySplit('llama', 1, 0),
       expectedGeneration: 1,
       reason: 'r3',
     });
     expect(rollback).toMatchObject({ applied: true, current: { generation: 2, reason: 'r3' } });
-    expect(routes.current()).toMatchObject({ table: split(1, 0), generation: 2 });
+    expect(routes.current()).toMatchObject({ table: canarySplit('llama', 1, 0), generation: 2 });
   });
 
   it('refuses a table that breaks the routing rules, naming the field, and stores nothing', async () => {
@@ -82,7 +77,7 @@ describe('shared model routes in the registry', () => {
 
   it('watches: the table in force first, then every table stored after, in generation order', async () => {
     const { routes, replace } = await sharedRoutes({
-      table: split(1, 0),
+      table: canarySplit('llama', 1, 0),
       generation: 4,
       updatedAtMs: 1,
       reason: 'earlier',
@@ -92,8 +87,16 @@ describe('shared model routes in the registry', () => {
     for await (const message of new WatchModelRoutesQuery(routes, 10).execute(controller.signal)) {
       seen.push(message.generation);
       if (seen.length === 1) {
-        await replace.execute({ table: split(9, 1), expectedGeneration: 4, reason: 'canary' });
-        await replace.execute({ table: split(1, 0), expectedGeneration: 5, reason: 'rollback' });
+        await replace.execute({
+          table: canarySplit('llama', 9, 1),
+          expectedGeneration: 4,
+          reason: 'canary',
+        });
+        await replace.execute({
+          table: canarySplit('llama', 1, 0),
+          expectedGeneration: 5,
+          reason: 'rollback',
+        });
       }
       if (seen.length === 3) controller.abort();
     }
@@ -113,9 +116,18 @@ describe('shared model routes in the registry', () => {
       close: () => undefined,
     });
     await ordered.load();
-    repository.stored = { table: split(0, 1), generation: 8, updatedAtMs: 2, reason: 'newer' };
+    repository.stored = {
+      table: canarySplit('llama', 0, 1),
+      generation: 8,
+      updatedAtMs: 2,
+      reason: 'newer',
+    };
     // A writer that lost the race learns the stored table: memory follows it.
-    await ordered.compareAndSet({ table: split(1, 0), expectedGeneration: 3, reason: 'late' });
+    await ordered.compareAndSet({
+      table: canarySplit('llama', 1, 0),
+      expectedGeneration: 3,
+      reason: 'late',
+    });
     expect(ordered.current().generation).toBe(8);
     expect(feed.map((routes) => routes.generation)).toEqual([8]);
     expect(routes.current().generation).toBe(0);
