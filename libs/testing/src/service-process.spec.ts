@@ -4,7 +4,6 @@ import { repositoryRoot, serviceCommand } from './service-process.js';
 describe('serviceCommand', () => {
   it('starts a service from its built main with tracing registered first, in its own folder', () => {
     expect(existsSync(`${repositoryRoot}services/router/package.json`)).toBe(true);
-    if (!existsSync(`${repositoryRoot}services/router/dist/main.js`)) return;
     expect(serviceCommand('router', ['--flag'])).toEqual({
       command: process.execPath,
       args: [
