@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type DynamicModule, Logger, Module, type Provider } from '@nestjs/common';
 import { shard } from '@spillway/contracts';
 import { createGrpcServer, type GrpcServer } from '@spillway/grpc';
@@ -13,6 +14,11 @@ import { InMemoryChangeFeed } from './application/change-feed/in-memory-change-f
 import { systemClock } from './adapters/memory/system-clock.js';
 import { LifecycleEventRelay } from './adapters/messaging/lifecycle-event.relay.js';
 import { openDataSource } from './adapters/persistence/data-source.js';
+import {
+  claimTerm,
+  type LeaderTerm,
+  POOL_APPLICATION_NAME_PREFIX,
+} from './adapters/persistence/leader-term.js';
 import { TypeOrmAssignmentRepository } from './adapters/persistence/typeorm-assignment.repository.js';
 import { TypeOrmModelRoutesRepository } from './adapters/persistence/typeorm-model-routes.repository.js';
 import { TypeOrmShardRepository } from './adapters/persistence/typeorm-shard.repository.js';
@@ -42,6 +48,7 @@ import type { SharedModelRoutes } from './domain/model-routes.js';
 import { ShardMetadataLifecycle, ShardMetadataRuntime } from './shard-metadata.runtime.js';
 
 const DATA_SOURCE = Symbol('DataSource');
+const LEADER_TERM = Symbol('LeaderTerm');
 const GRPC_SERVER = Symbol('GrpcServer');
 const RELAY = Symbol('LifecycleEventRelay');
 const FAILURE_DETECTION = Symbol('FailureDetectionTimer');
@@ -62,6 +69,8 @@ function providers(config: ShardMetadataConfig): Provider[] {
   const shardFeed = new InMemoryChangeFeed<ShardChange>();
   const assignmentFeed = new InMemoryChangeFeed<Assignment>();
   const routesFeed = new InMemoryChangeFeed<SharedModelRoutes>();
+  // This term's pool, told apart from an earlier leader's, which the term claim ends.
+  const poolName = `${POOL_APPLICATION_NAME_PREFIX}${randomBytes(4).toString('hex')}`;
 
   return [
     { provide: SHARD_METADATA_CONFIG, useValue: config },
@@ -73,29 +82,45 @@ function providers(config: ShardMetadataConfig): Provider[] {
           url: config.DATABASE_URL,
           poolSize: config.DATABASE_POOL_SIZE,
           connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+          applicationName: poolName,
         }),
     },
     {
-      provide: ShardRegistry,
+      // Before anything is loaded: the claim settles the previous leader's writes in flight.
+      provide: LEADER_TERM,
       inject: [DATA_SOURCE],
-      useFactory: (dataSource: DataSource) =>
+      useFactory: (dataSource: DataSource): Promise<LeaderTerm> =>
+        claimTerm(dataSource, poolName, config.DATABASE_CONNECT_TIMEOUT_MS),
+    },
+    {
+      provide: ShardRegistry,
+      inject: [DATA_SOURCE, LEADER_TERM],
+      useFactory: (dataSource: DataSource, term: LeaderTerm) =>
         new ShardRegistry(
-          new TypeOrmShardRepository(dataSource, { lifecycleTopic, source: SOURCE }),
+          new TypeOrmShardRepository(dataSource, { lifecycleTopic, source: SOURCE }, term),
           systemClock,
           shardFeed,
         ),
     },
     {
       provide: AssignmentMap,
-      inject: [DATA_SOURCE],
-      useFactory: (dataSource: DataSource) =>
-        new AssignmentMap(new TypeOrmAssignmentRepository(dataSource), systemClock, assignmentFeed),
+      inject: [DATA_SOURCE, LEADER_TERM],
+      useFactory: (dataSource: DataSource, term: LeaderTerm) =>
+        new AssignmentMap(
+          new TypeOrmAssignmentRepository(dataSource, term),
+          systemClock,
+          assignmentFeed,
+        ),
     },
     {
       provide: SharedRoutes,
-      inject: [DATA_SOURCE],
-      useFactory: (dataSource: DataSource) =>
-        new SharedRoutes(new TypeOrmModelRoutesRepository(dataSource), systemClock, routesFeed),
+      inject: [DATA_SOURCE, LEADER_TERM],
+      useFactory: (dataSource: DataSource, term: LeaderTerm) =>
+        new SharedRoutes(
+          new TypeOrmModelRoutesRepository(dataSource, term),
+          systemClock,
+          routesFeed,
+        ),
     },
     {
       provide: GRPC_SERVER,
@@ -190,6 +215,7 @@ function providers(config: ShardMetadataConfig): Provider[] {
       provide: ShardMetadataRuntime,
       inject: [
         DATA_SOURCE,
+        LEADER_TERM,
         ShardRegistry,
         AssignmentMap,
         SharedRoutes,
@@ -199,6 +225,7 @@ function providers(config: ShardMetadataConfig): Provider[] {
       ],
       useFactory: (
         dataSource: DataSource,
+        term: LeaderTerm,
         registry: ShardRegistry,
         assignments: AssignmentMap,
         routes: SharedRoutes,
@@ -208,6 +235,7 @@ function providers(config: ShardMetadataConfig): Provider[] {
       ) =>
         new ShardMetadataRuntime({
           dataSource,
+          term,
           registry,
           assignments,
           routes,

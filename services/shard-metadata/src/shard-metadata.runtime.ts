@@ -13,9 +13,12 @@ import type { ChangeFeed } from './application/ports/change-feed.port.js';
 import type { ShardRegistry } from './application/registry/shard-registry.js';
 import type { LifecycleEventRelay } from './adapters/messaging/lifecycle-event.relay.js';
 import type { FailureDetectionTimer } from './adapters/scheduling/failure-detection.timer.js';
+import type { LeaderTerm } from './adapters/persistence/leader-term.js';
 
 export interface ShardMetadataParts {
   readonly dataSource: DataSource;
+  /** This leadership's fencing term, claimed before anything was loaded. */
+  readonly term: LeaderTerm;
   readonly registry: ShardRegistry;
   readonly assignments: AssignmentMap;
   readonly routes: SharedRoutes;
@@ -44,12 +47,13 @@ export class ShardMetadataRuntime {
   }
 
   async start(): Promise<void> {
-    const { registry, assignments, routes, relay, failureDetection, grpcServer } = this.parts;
+    const { term, registry, assignments, routes, relay, failureDetection, grpcServer } = this.parts;
     const shards = await registry.load();
     const pinned = await assignments.load();
     const { generation } = await routes.load();
     this.logger.log(
-      `loaded ${shards} shards, ${pinned} assignments and model routes generation ${generation}`,
+      `leader term ${term.term}: loaded ${shards} shards, ${pinned} assignments and model routes ` +
+        `generation ${generation}`,
     );
     relay.start();
     failureDetection.start();

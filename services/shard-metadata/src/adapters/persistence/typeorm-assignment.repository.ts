@@ -6,17 +6,22 @@ import type {
 import type { Assignment, CompareAndSet } from '../../domain/assignment.js';
 import { AssignmentEntity } from './assignment.entity.js';
 import { againstDatabase } from './database-unavailable.js';
+import { fencedWrite, storedTerm, termHolds, type LeaderTerm } from './leader-term.js';
 
 const LOAD_BATCH = 10_000;
 
 /**
  * The assignment map in PostgreSQL. Compare-and-set is one statement, so the database decides
  * races: `INSERT … ON CONFLICT DO NOTHING` for "only if unassigned", `UPDATE … WHERE version =
- * expected` otherwise. Only when it did not apply is the current row read, in a second statement
- * that sees every commit made before it.
+ * expected` otherwise, each only while this instance's leader term holds (leader-term.ts). Only
+ * when it did not apply are the term and the current row read, in statements that see every commit
+ * made before them.
  */
 export class TypeOrmAssignmentRepository implements AssignmentRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly term: LeaderTerm,
+  ) {}
 
   loadAll(onBatch: (batch: readonly Assignment[]) => void): Promise<number> {
     return againstDatabase('load assignments', () => this.loadInBatches(onBatch));
@@ -63,6 +68,8 @@ export class TypeOrmAssignmentRepository implements AssignmentRepository {
         ? await this.insertIfAbsent(request, nowMs)
         : await this.updateIfVersion(request, nowMs);
     if (written) return { applied: true, current: written };
+    const term = await storedTerm(this.dataSource);
+    if (term !== this.term.term) throw fencedWrite('compare-and-set assignment', this.term, term);
     const current = await this.dataSource
       .getRepository(AssignmentEntity)
       .findOneBy({ conversationId: request.conversationId });
@@ -88,44 +95,44 @@ export class TypeOrmAssignmentRepository implements AssignmentRepository {
     request: CompareAndSet,
     nowMs: number,
   ): Promise<Assignment | undefined> {
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .insert()
-      .into(AssignmentEntity)
-      .values({
-        conversationId: request.conversationId,
-        tenantId: request.tenantId,
-        shardId: request.shardId,
-        version: 1,
-        updatedAtMs: nowMs,
-        reason: request.reason,
-      })
-      .orIgnore()
-      .returning('*')
-      .execute();
-    return firstRow(result.raw);
+    const rows: unknown = await this.dataSource.query(
+      `INSERT INTO assignments
+         (conversation_id, tenant_id, shard_id, version, updated_at_ms, reason)
+       SELECT $1, $2, $3, 1, $4, $5 WHERE ${termHolds(6)}
+       ON CONFLICT (conversation_id) DO NOTHING
+       RETURNING *`,
+      [
+        request.conversationId,
+        request.tenantId,
+        request.shardId,
+        nowMs,
+        request.reason,
+        this.term.term,
+      ],
+    );
+    return firstRow(rows);
   }
 
   private async updateIfVersion(
     request: CompareAndSet,
     nowMs: number,
   ): Promise<Assignment | undefined> {
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(AssignmentEntity)
-      .set({
-        shardId: request.shardId,
-        version: () => 'version + 1',
-        updatedAtMs: nowMs,
-        reason: request.reason,
-      })
-      .where('conversation_id = :conversationId AND version = :expected', {
-        conversationId: request.conversationId,
-        expected: request.expectedVersion,
-      })
-      .returning('*')
-      .execute();
-    return firstRow(result.raw);
+    // pg answers an UPDATE … RETURNING with [rows, count].
+    const [rows]: [unknown, number] = await this.dataSource.query(
+      `UPDATE assignments
+       SET shard_id = $3, version = version + 1, updated_at_ms = $4, reason = $5
+       WHERE conversation_id = $1 AND version = $2 AND ${termHolds(6)}
+       RETURNING *`,
+      [
+        request.conversationId,
+        request.expectedVersion,
+        request.shardId,
+        nowMs,
+        request.reason,
+        this.term.term,
+      ],
+    );
+    return firstRow(rows);
   }
 }
 

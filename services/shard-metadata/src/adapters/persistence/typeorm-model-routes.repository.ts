@@ -10,6 +10,7 @@ import {
   type SharedModelRoutes,
 } from '../../domain/model-routes.js';
 import { againstDatabase } from './database-unavailable.js';
+import { fencedWrite, storedTerm, termHolds, type LeaderTerm } from './leader-term.js';
 import { ModelRoutesEntity } from './model-routes.entity.js';
 
 const ROW = 1;
@@ -17,10 +18,14 @@ const ROW = 1;
 /**
  * The shared model routes in PostgreSQL, one row. Compare-and-set is one statement, so the
  * database decides races: an upsert that bumps the generation for "whatever is stored", `UPDATE …
- * WHERE generation = expected` otherwise. Only when it did not apply is the row read again.
+ * WHERE generation = expected` otherwise, each only while this instance's leader term holds
+ * (leader-term.ts). Only when it did not apply are the term and the row read again.
  */
 export class TypeOrmModelRoutesRepository implements ModelRoutesRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly term: LeaderTerm,
+  ) {}
 
   load(): Promise<SharedModelRoutes> {
     return againstDatabase('load model routes', () => this.read());
@@ -32,9 +37,10 @@ export class TypeOrmModelRoutesRepository implements ModelRoutesRepository {
         request.expectedGeneration === 0
           ? await this.replaceWhateverIsStored(request, nowMs)
           : await this.replaceIfGeneration(request, nowMs);
-      return written
-        ? { applied: true, current: written }
-        : { applied: false, current: await this.read() };
+      if (written) return { applied: true, current: written };
+      const term = await storedTerm(this.dataSource);
+      if (term !== this.term.term) throw fencedWrite('replace model routes', this.term, term);
+      return { applied: false, current: await this.read() };
     });
   }
 
@@ -49,14 +55,14 @@ export class TypeOrmModelRoutesRepository implements ModelRoutesRepository {
   ): Promise<SharedModelRoutes | undefined> {
     const rows: unknown = await this.dataSource.query(
       `INSERT INTO model_routes (id, route_table, generation, updated_at_ms, reason)
-       VALUES ($1, $2, 1, $3, $4)
+       SELECT $1, $2::jsonb, 1, $3, $4 WHERE ${termHolds(5)}
        ON CONFLICT (id) DO UPDATE SET
          route_table = EXCLUDED.route_table,
          generation = model_routes.generation + 1,
          updated_at_ms = EXCLUDED.updated_at_ms,
          reason = EXCLUDED.reason
        RETURNING *`,
-      [ROW, JSON.stringify(request.table), nowMs, request.reason],
+      [ROW, JSON.stringify(request.table), nowMs, request.reason, this.term.term],
     );
     return firstRow(rows);
   }
@@ -69,9 +75,16 @@ export class TypeOrmModelRoutesRepository implements ModelRoutesRepository {
     const [rows]: [unknown, number] = await this.dataSource.query(
       `UPDATE model_routes
        SET route_table = $2, generation = generation + 1, updated_at_ms = $3, reason = $4
-       WHERE id = $1 AND generation = $5
+       WHERE id = $1 AND generation = $5 AND ${termHolds(6)}
        RETURNING *`,
-      [ROW, JSON.stringify(request.table), nowMs, request.reason, request.expectedGeneration],
+      [
+        ROW,
+        JSON.stringify(request.table),
+        nowMs,
+        request.reason,
+        request.expectedGeneration,
+        this.term.term,
+      ],
     );
     return firstRow(rows);
   }

@@ -5,6 +5,7 @@ import type { ShardRepository } from '../../application/ports/shard.repository.p
 import type { ShardLifecycleEvent } from '../../domain/shard-events.js';
 import type { Shard, ShardState } from '../../domain/shard.js';
 import { againstDatabase } from './database-unavailable.js';
+import { assertTermHolds, type LeaderTerm } from './leader-term.js';
 import { ShardEntity } from './shard.entity.js';
 import { toLifecycleMessage } from './shard-lifecycle-event.mapper.js';
 
@@ -14,11 +15,15 @@ export interface ShardRepositoryOptions {
   readonly source: string;
 }
 
-/** Shards in PostgreSQL through TypeORM; lifecycle events through the transactional outbox. */
+/**
+ * Shards in PostgreSQL through TypeORM; lifecycle events through the transactional outbox. A save
+ * checks this instance's leader term first in its transaction (leader-term.ts).
+ */
 export class TypeOrmShardRepository implements ShardRepository {
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: ShardRepositoryOptions,
+    private readonly term: LeaderTerm,
   ) {}
 
   async loadAll(): Promise<Shard[]> {
@@ -37,6 +42,7 @@ export class TypeOrmShardRepository implements ShardRepository {
     lifecycle: readonly ShardLifecycleEvent[],
   ): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
+      await assertTermHolds(manager, this.term, 'save shard');
       await manager.getRepository(ShardEntity).upsert(toEntity(shard), ['shardId']);
       const outgoing = lifecycle.map((event) => ({
         key: event.shardId,
