@@ -181,7 +181,19 @@ describe('MigrateConversations', () => {
         toShardId: now?.shardId,
         reason: 'shard-failed',
         causationId: 'event-1',
+        assignmentVersion: 0,
       });
+      // Once the registry applied the move, the stream gets its version: older records are stale.
+      expect(conversations.pins.filter((pin) => pin.conversationId === id)).toEqual([
+        {
+          tenantId: 'tenant-1',
+          conversationId: id,
+          shardId: now?.shardId,
+          reason: 'migrated',
+          causationId: 'event-1',
+          assignmentVersion: 2,
+        },
+      ]);
     }
     expect(registry.casCalls.every((call) => call.reason === 'migration')).toBe(true);
     expect(prewarm.calls.map((call) => call.request.conversationId).sort()).toEqual(ids);
@@ -314,6 +326,19 @@ describe('MigrateConversations', () => {
       }),
     ]);
     expect(conversations.recordedShard.get('c-1')).toBe('shard-rival');
+  });
+
+  it("a failed pin of the registry's version does not stop the migration", async () => {
+    const { registry, conversations, prewarm, saga } = aWorld();
+    registry.pin('c-1', 'shard-dead');
+    conversations.recordPin = () =>
+      Promise.reject(new DomainError('DEPENDENCY.UNAVAILABLE', 'store down'));
+
+    const summary = await saga.migrateShard('shard-dead', failed);
+
+    expect(summary.outcomes.migrated).toBe(1);
+    expect(registry.byConversation.get('c-1')?.version).toBe(2);
+    expect(prewarm.calls).toHaveLength(1);
   });
 
   it('a failed prewarm does not stop the migration', async () => {

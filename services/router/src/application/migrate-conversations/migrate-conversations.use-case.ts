@@ -251,6 +251,7 @@ export class MigrateConversations {
       return { conversationId, outcome: 'moved-elsewhere', shardId: undefined };
     }
     if (pinned.kind !== 'pinned') return { conversationId, outcome: 'failed', shardId: undefined };
+    await this.recordAppliedVersion(assignment, target.id, pinned.version, cause);
     await this.prewarm(target, conversationId, context);
     return { conversationId, outcome: 'migrated', shardId: target.id };
   }
@@ -289,12 +290,44 @@ export class MigrateConversations {
     }
   }
 
+  /**
+   * The move was recorded before the registry applied it, so without a version; a delayed record
+   * of an older placement (a failover's, say) could then still take the stream's shard back. A pin
+   * with the version the registry gave this move makes every older record stale. Best effort, like
+   * reconcile: the registry stays the authority, and a failed pin is only logged.
+   */
+  private async recordAppliedVersion(
+    assignment: RegisteredAssignment,
+    shardId: string,
+    version: number,
+    cause: MigrationCause,
+  ): Promise<void> {
+    if (version === 0) return;
+    try {
+      await this.deps.conversations.recordPin({
+        tenantId: assignment.tenantId,
+        conversationId: assignment.conversationId,
+        shardId,
+        reason: 'migrated',
+        causationId: cause.causeId,
+        assignmentVersion: version,
+      });
+    } catch (error) {
+      this.deps.log.info("conversation stream did not get the migration's registry version", {
+        conversationId: assignment.conversationId,
+        shardId,
+        version,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
   /** Compare-and-set from the version read; a lost race goes on only while still on the source. */
   private async repin(
     assignment: RegisteredAssignment,
     targetShardId: string,
   ): Promise<
-    | { kind: 'pinned' }
+    | { kind: 'pinned'; version: number }
     | { kind: 'moved-elsewhere'; current: { shardId: string; version: number } | undefined }
     | { kind: 'contended' }
   > {
@@ -307,10 +340,10 @@ export class MigrateConversations {
         expectedVersion,
         reason: 'migration',
       });
-      if (outcome.applied) return { kind: 'pinned' };
       const current = outcome.current;
+      if (outcome.applied) return { kind: 'pinned', version: current?.version ?? 0 };
       // The same move by another replica handling the same event.
-      if (current?.shardId === targetShardId) return { kind: 'pinned' };
+      if (current?.shardId === targetShardId) return { kind: 'pinned', version: current.version };
       if (current === undefined || current.shardId !== assignment.shardId) {
         this.deps.log.info('conversation left the shard before the saga moved it', {
           conversationId: assignment.conversationId,

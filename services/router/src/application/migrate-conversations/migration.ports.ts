@@ -62,8 +62,11 @@ export interface RecordPin {
   readonly tenantId: string;
   readonly conversationId: string;
   readonly shardId: string;
-  /** new, spill, or reconciled (the stream put back on the registry's shard). */
-  readonly reason: 'new' | 'spill' | 'reconciled';
+  /**
+   * new, spill, reconciled (the stream put back on the registry's shard), or migrated (the saga's
+   * own move, once the registry applied it: it brings the move's version).
+   */
+  readonly reason: 'new' | 'spill' | 'reconciled' | 'migrated';
   /** The pin's cause, as a causation id. */
   readonly causationId: string;
   /** The registry's assignment version of this pin (0: not known); see RecordMigration. */
