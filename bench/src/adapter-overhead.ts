@@ -4,7 +4,13 @@
 //   direct  — the bench calls gpu-sim itself: POST /v1/chat/completions (stream) over a keep-alive
 //             node:http connection, read to [DONE];
 //   adapter — the bench calls the adapter's gRPC Inference.Generate (the router's client,
-//             @spillway/grpc), which calls the same gpu-sim, read to GenerateCompleted.
+//             @spillway/grpc), which calls the same gpu-sim, read to GenerateCompleted;
+//   adapterUds — the same through a second adapter whose engine is a second gpu-sim on a Unix
+//             domain socket (ENGINE_URL=unix:/path, gpu-sim --uds as vLLM's): an adapter deployed
+//             beside its engine. The router still reaches the adapter over TCP;
+//   directUds — the bench calling that socket's gpu-sim itself: a reference, and it keeps the two
+//             gpu-sims equally busy (each serves 2 calls in 6), so neither adapter's engine is
+//             colder than the other's.
 // The difference is the gRPC hop plus the adapter's own work. To tell them apart, two floors answer
 // the same Generate call with Started + one Delta + Completed and no engine behind them:
 //   grpc-js — a bare @grpc/grpc-js server and client (the transport alone);
@@ -17,12 +23,14 @@
 //      npx tsc -p bench/tsconfig.build.json && node bench/dist/adapter-overhead.js
 // Knobs: TURNS (default 3000), CONCURRENCY (16), CONCURRENT_TURNS (2000), MAX_TOKENS (16),
 //        TIME_SCALE (0 = zero latency), ADAPTER_CPU_PROF_DIR (profile the adapter with --cpu-prof),
-//        ADAPTER_MAIN (another adapter build to compare, relative to services/inference-adapter).
+//        ADAPTER_MAIN (another adapter build to compare, relative to services/inference-adapter),
+//        ENGINE_UDS=0 (leave out adapterUds, e.g. for an adapter build without unix: addresses).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request, type RequestOptions } from 'node:http';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as grpcJs from '@grpc/grpc-js';
@@ -39,6 +47,7 @@ const TIME_SCALE = Number(process.env.TIME_SCALE ?? 0);
 const PROFILE_DIR = process.env.ADAPTER_CPU_PROF_DIR;
 // Another build of the adapter to compare (relative to services/inference-adapter).
 const ADAPTER_MAIN = process.env.ADAPTER_MAIN ?? 'dist/main.js';
+const WITH_UDS = process.env.ENGINE_UDS !== '0';
 const PHASE_LIMIT_MS = 240_000;
 const SEED = 7;
 const GENERATE_PATH = '/spillway.inference.v1.Inference/Generate';
@@ -57,7 +66,7 @@ interface Turn {
   readonly text: string;
 }
 
-type PathName = 'direct' | 'adapter' | 'floorGrpcJs' | 'floorStack';
+type PathName = 'direct' | 'directUds' | 'adapter' | 'adapterUds' | 'floorGrpcJs' | 'floorStack';
 type Call = (question: string, n: number) => Promise<Turn>;
 
 function freePort(): Promise<number> {
@@ -125,9 +134,22 @@ async function waitHealthy(url: string): Promise<void> {
   throw new Error(`${url} never became healthy`);
 }
 
+/** Until the adapter's health probe has found its engine (GetLoad says ready). */
+async function waitReady(client: GrpcClient<typeof inference.InferenceDefinition>): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if ((await client.getLoad({})).ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the adapter never found its engine ready');
+}
+
 /** The best a client of the engine can do: one keep-alive connection per caller, raw SSE. */
-function directCall(engineUrl: string): Call {
-  const url = new URL('/v1/chat/completions', engineUrl);
+function directCall(engine: string | { socketPath: string }): Call {
+  const path = '/v1/chat/completions';
+  const url = typeof engine === 'string' ? new URL(engine) : undefined;
+  const target: RequestOptions = url
+    ? { host: url.hostname, port: Number(url.port), path }
+    : { socketPath: (engine as { socketPath: string }).socketPath, path };
   const agent = new Agent({ keepAlive: true, maxSockets: 1_024 });
   return (question) =>
     new Promise<Turn>((resolve, reject) => {
@@ -141,8 +163,8 @@ function directCall(engineUrl: string): Call {
         seed: SEED,
       });
       const req = request(
-        url,
         {
+          ...target,
           method: 'POST',
           agent,
           headers: {
@@ -356,14 +378,29 @@ function summarize(turns: Record<PathName, Turn[]>) {
   const total = (name: PathName) => stats(turns[name].map((t) => t.totalMs));
   const first = (name: PathName) => stats(turns[name].map((t) => t.firstTokenMs));
   const direct = total('direct');
+  const directUds = total('directUds');
   const adapter = total('adapter');
+  const withUds = turns.adapterUds.length > 0;
+  const adapterUds = total('adapterUds');
   const floorGrpcJs = total('floorGrpcJs');
   const floorStack = total('floorStack');
   const directFirst = first('direct');
   const adapterFirst = first('adapter');
+  const adapterUdsFirst = first('adapterUds');
   return {
-    turnMs: { direct, adapter, floorGrpcJs, floorStack },
-    firstTokenMs: { direct: directFirst, adapter: adapterFirst },
+    turnMs: {
+      direct,
+      directUds: withUds ? directUds : null,
+      adapter,
+      adapterUds: withUds ? adapterUds : null,
+      floorGrpcJs,
+      floorStack,
+    },
+    firstTokenMs: {
+      direct: directFirst,
+      adapter: adapterFirst,
+      adapterUds: withUds ? adapterUdsFirst : null,
+    },
     added: {
       turnP50: round(adapter.p50 - direct.p50),
       turnP99: round(adapter.p99 - direct.p99),
@@ -372,6 +409,16 @@ function summarize(turns: Record<PathName, Turn[]>) {
       adapterOwnP50: round(adapter.p50 - direct.p50 - floorStack.p50),
       stackOverGrpcJsP50: round(floorStack.p50 - floorGrpcJs.p50),
     },
+    // The adapter beside its engine, the engine on a Unix domain socket; the caller's direct path
+    // stays TCP, as a router's would.
+    addedEngineOnUds: withUds
+      ? {
+          turnP50: round(adapterUds.p50 - direct.p50),
+          turnP99: round(adapterUds.p99 - direct.p99),
+          firstTokenP50: round(adapterUdsFirst.p50 - directFirst.p50),
+          adapterOwnP50: round(adapterUds.p50 - direct.p50 - floorStack.p50),
+        }
+      : null,
   };
 }
 
@@ -385,57 +432,61 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 async function main(): Promise<void> {
   const loadBefore = loadavg();
-  const [simPort, grpcPort, bareFloorPort, stackFloorPort] = await Promise.all([
+  const [simPort, grpcPort, udsGrpcPort, bareFloorPort, stackFloorPort] = await Promise.all([
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
     freePort(),
   ]);
   const engineUrl = `http://127.0.0.1:${simPort}`;
+  const socketDir = mkdtempSync(join(tmpdir(), 'adapter-overhead-'));
+  const engineSocket = join(socketDir, 'gpu-sim.sock');
   const children: ChildProcess[] = [];
+  const gpuSim = (listen: string[]) =>
+    start(
+      'gpu-sim',
+      'services/gpu-sim',
+      ['dist/main.js', ...listen, '--time-scale', String(TIME_SCALE), '--min-tick-ms', '0'],
+      {},
+      /gpu-sim listening/,
+    );
+  const adapter = (shardId: string, engine: string, port: number, profile: boolean) =>
+    start(
+      'inference-adapter',
+      'services/inference-adapter',
+      [ADAPTER_MAIN],
+      {
+        SHARD_ID: shardId,
+        MODEL: 'llama-3.1-8b',
+        ENGINE_URL: engine,
+        GRPC_PORT: String(port),
+        MAX_IN_FLIGHT_STREAMS: String(Math.max(64, CONCURRENCY * 2)),
+      },
+      /serving Inference on/,
+      profile && PROFILE_DIR
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${PROFILE_DIR}`,
+            '--import',
+            'data:text/javascript,process.on("SIGUSR2",()=>process.exit(0))',
+          ]
+        : [],
+    );
   try {
-    children.push(
-      await start(
-        'gpu-sim',
-        'services/gpu-sim',
-        [
-          'dist/main.js',
-          '--port',
-          String(simPort),
-          '--time-scale',
-          String(TIME_SCALE),
-          '--min-tick-ms',
-          '0',
-        ],
-        {},
-        /gpu-sim listening/,
-      ),
-    );
+    const simChild = await gpuSim(['--port', String(simPort)]);
+    children.push(simChild);
     await waitHealthy(`${engineUrl}/health`);
-    children.push(
-      await start(
-        'inference-adapter',
-        'services/inference-adapter',
-        [ADAPTER_MAIN],
-        {
-          SHARD_ID: 'bench-shard',
-          MODEL: 'llama-3.1-8b',
-          ENGINE_URL: engineUrl,
-          GRPC_PORT: String(grpcPort),
-          MAX_IN_FLIGHT_STREAMS: String(Math.max(64, CONCURRENCY * 2)),
-        },
-        /serving Inference on/,
-        PROFILE_DIR
-          ? [
-              '--cpu-prof',
-              `--cpu-prof-dir=${PROFILE_DIR}`,
-              '--import',
-              'data:text/javascript,process.on("SIGUSR2",()=>process.exit(0))',
-            ]
-          : [],
-      ),
-    );
+    const adapterChild = await adapter('bench-shard', engineUrl, grpcPort, true);
+    children.push(adapterChild);
+    const udsSimChild = WITH_UDS ? await gpuSim(['--uds', engineSocket]) : undefined;
+    if (udsSimChild) children.push(udsSimChild);
+    const udsAdapterChild = WITH_UDS
+      ? await adapter('bench-shard-uds', `unix:${engineSocket}`, udsGrpcPort, false)
+      : undefined;
+    if (udsAdapterChild) children.push(udsAdapterChild);
     const direct = directCall(engineUrl);
+    const directUds = directCall({ socketPath: engineSocket });
     const reference = await direct(QUESTIONS[0]!, -1);
     children.push(
       await start(
@@ -455,19 +506,31 @@ async function main(): Promise<void> {
     const adapterClient = createGrpcClient(inference.InferenceDefinition, `127.0.0.1:${grpcPort}`, {
       defaultDeadlineMs: 30_000,
     });
+    const udsAdapterClient = createGrpcClient(
+      inference.InferenceDefinition,
+      `127.0.0.1:${udsGrpcPort}`,
+      { defaultDeadlineMs: 30_000 },
+    );
+    // Its first health probe may have run before the socket's gpu-sim was up: wait for ready.
+    if (WITH_UDS) await waitReady(udsAdapterClient);
     const stackFloorClient = createGrpcClient(
       inference.InferenceDefinition,
       `127.0.0.1:${stackFloorPort}`,
       { defaultDeadlineMs: 30_000 },
     );
     const bare = bareGrpcCall(`127.0.0.1:${bareFloorPort}`);
-    const calls: Record<PathName, Call> = {
+    const allCalls: Record<PathName, Call> = {
       direct,
+      directUds,
       adapter: stackCall(adapterClient),
+      adapterUds: stackCall(udsAdapterClient),
       floorGrpcJs: bare.call,
       floorStack: stackCall(stackFloorClient),
     };
-    const names = Object.keys(calls) as PathName[];
+    const names = (Object.keys(allCalls) as PathName[]).filter(
+      (name) => WITH_UDS || (name !== 'adapterUds' && name !== 'directUds'),
+    );
+    const calls = allCalls;
 
     // Same reply every way, or the comparison means nothing.
     for (const name of names) {
@@ -479,12 +542,19 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARMUP; i++)
       for (const name of names) await calls[name](QUESTIONS[i % QUESTIONS.length]!, i);
 
-    const [simChild, adapterChild] = children as [ChildProcess, ChildProcess];
-    const cpuBefore = { sim: cpuMsOf(simChild), adapter: cpuMsOf(adapterChild) };
+    const cpuMs = (child: ChildProcess | undefined) => (child ? cpuMsOf(child) : Number.NaN);
+    const cpuBefore = {
+      sim: cpuMsOf(simChild),
+      adapter: cpuMsOf(adapterChild),
+      udsSim: cpuMs(udsSimChild),
+      udsAdapter: cpuMs(udsAdapterChild),
+    };
     const deadline = performance.now() + PHASE_LIMIT_MS;
     const sequential: Record<PathName, Turn[]> = {
       direct: [],
+      directUds: [],
       adapter: [],
+      adapterUds: [],
       floorGrpcJs: [],
       floorStack: [],
     };
@@ -500,6 +570,8 @@ async function main(): Promise<void> {
     const seqCpu = {
       sim: cpuMsOf(simChild) - cpuBefore.sim,
       adapter: cpuMsOf(adapterChild) - cpuBefore.adapter,
+      udsSim: cpuMs(udsSimChild) - cpuBefore.udsSim,
+      udsAdapter: cpuMs(udsAdapterChild) - cpuBefore.udsAdapter,
     };
 
     const concurrentRun = async (call: Call): Promise<{ turns: Turn[]; wallMs: number }> => {
@@ -517,17 +589,28 @@ async function main(): Promise<void> {
       );
       return { turns, wallMs: performance.now() - begin };
     };
-    const concurrent = {} as Record<PathName, Turn[]>;
-    const turnsPerSecond = {} as Record<PathName, number>;
+    const concurrent: Record<PathName, Turn[]> = {
+      direct: [],
+      directUds: [],
+      adapter: [],
+      adapterUds: [],
+      floorGrpcJs: [],
+      floorStack: [],
+    };
+    const turnsPerSecond: Partial<Record<PathName, number>> = {};
     let conAdapterCpuMs = Number.NaN;
+    let conUdsAdapterCpuMs = Number.NaN;
     for (const name of names) {
       const adapterCpu = cpuMsOf(adapterChild);
+      const udsAdapterCpu = cpuMs(udsAdapterChild);
       const run = await concurrentRun(calls[name]);
       if (name === 'adapter') conAdapterCpuMs = cpuMsOf(adapterChild) - adapterCpu;
+      if (name === 'adapterUds') conUdsAdapterCpuMs = cpuMs(udsAdapterChild) - udsAdapterCpu;
       concurrent[name] = run.turns;
       turnsPerSecond[name] = Math.round((run.turns.length / run.wallMs) * 1_000);
     }
     adapterClient.close();
+    udsAdapterClient.close();
     stackFloorClient.close();
     bare.close();
 
@@ -547,12 +630,15 @@ async function main(): Promise<void> {
         concurrency: CONCURRENCY,
         profiled: PROFILE_DIR !== undefined,
         adapterMain: ADAPTER_MAIN,
+        engineOnUds: WITH_UDS,
       },
       method:
         'gpu-sim, inference-adapter and the floor servers as child processes on 127.0.0.1 (tracing on, ' +
         'no exporter); the bench process is the client. direct = node:http keep-alive POST ' +
         '/v1/chat/completions (stream) read to [DONE]; adapter = @spillway/grpc client, Inference.Generate ' +
-        'read to GenerateCompleted; floorGrpcJs / floorStack = the same call answered at once (Started, ' +
+        'read to GenerateCompleted; adapterUds = the same through a second adapter whose engine is a ' +
+        'second gpu-sim on a Unix domain socket (ENGINE_URL=unix:…); directUds = that gpu-sim ' +
+        'called directly over its socket; floorGrpcJs / floorStack = the same call answered at once (Started, ' +
         'one Delta, Completed) by a bare grpc-js server and client / by createGrpcServer and ' +
         'createGrpcClient. Times are per turn, in ms.',
       sequential: {
@@ -562,13 +648,20 @@ async function main(): Promise<void> {
         cpuMsPerTurn: {
           adapterProcess: round(seqCpu.adapter / sequential.adapter.length),
           gpuSimProcess: round(seqCpu.sim / (sequential.adapter.length + sequential.direct.length)),
+          udsAdapterProcess: round(seqCpu.udsAdapter / sequential.adapterUds.length),
+          udsGpuSimProcess: round(
+            seqCpu.udsSim / (sequential.adapterUds.length + sequential.directUds.length),
+          ),
         },
         ...summarize(sequential),
       },
       concurrent: {
         turns: concurrent.direct.length,
         turnsPerSecond,
-        cpuMsPerTurn: { adapterProcess: round(conAdapterCpuMs / concurrent.adapter.length) },
+        cpuMsPerTurn: {
+          adapterProcess: round(conAdapterCpuMs / concurrent.adapter.length),
+          udsAdapterProcess: round(conUdsAdapterCpuMs / concurrent.adapterUds.length),
+        },
         ...summarize(concurrent),
       },
     };
@@ -579,6 +672,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(report, null, 2));
   } finally {
     for (const child of children.reverse()) await stopChild(child);
+    rmSync(socketDir, { recursive: true, force: true });
   }
 }
 

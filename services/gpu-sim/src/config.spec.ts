@@ -15,3 +15,17 @@ describe('gpu-sim timing', () => {
     expect(() => loadGpuSimConfig(['--time-scale', '-1'], {})).toThrow(/GPU_SIM_TIME_SCALE/);
   });
 });
+
+describe('gpu-sim listen address', () => {
+  it('takes a Unix domain socket path from --uds', () => {
+    expect(loadGpuSimConfig(['--uds', '/tmp/gpu-sim.sock'], {}).GPU_SIM_UDS).toBe(
+      '/tmp/gpu-sim.sock',
+    );
+  });
+
+  it('refuses a socket path longer than a Unix socket can hold, naming the variable', () => {
+    expect(() => loadGpuSimConfig(['--uds', `/tmp/${'x'.repeat(120)}.sock`], {})).toThrow(
+      /GPU_SIM_UDS.*at most 107 bytes/,
+    );
+  });
+});

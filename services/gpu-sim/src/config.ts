@@ -1,6 +1,9 @@
 import { loadConfig, z } from '@spillway/config';
 import { parseFaultSpec } from './application/faults.js';
 
+/** Linux's `sun_path` holds 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
 /**
  * Configuration from GPU_SIM_* variables, each also settable by a command-line flag
  * (`--time-scale 0.01` ≡ GPU_SIM_TIME_SCALE=0.01); flags win.
@@ -11,6 +14,15 @@ export const configSchema = z.object({
   GPU_SIM_TIME_SCALE: z.coerce.number().min(0).max(1000).default(1),
   GPU_SIM_HOST: z.string().min(1).default('127.0.0.1'),
   GPU_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  /** Listen on this Unix domain socket instead of host:port, as vLLM's `--uds` does. */
+  GPU_SIM_UDS: z
+    .string()
+    .min(1)
+    .refine(
+      (path) => Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES,
+      `expected a socket path of at most ${MAX_SOCKET_PATH_BYTES} bytes (the Unix limit), e.g. /tmp/gpu-sim.sock`,
+    )
+    .optional(),
   GPU_SIM_SEED: z.coerce.number().int().default(0),
   GPU_SIM_MODEL_NAME: z.string().min(1).optional(),
   GPU_SIM_FAULT: z
@@ -54,6 +66,7 @@ const FLAGS: Record<string, keyof GpuSimConfig> = {
   '--time-scale': 'GPU_SIM_TIME_SCALE',
   '--host': 'GPU_SIM_HOST',
   '--port': 'GPU_SIM_PORT',
+  '--uds': 'GPU_SIM_UDS',
   '--seed': 'GPU_SIM_SEED',
   '--model-name': 'GPU_SIM_MODEL_NAME',
   '--fault': 'GPU_SIM_FAULT',

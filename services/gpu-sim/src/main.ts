@@ -1,5 +1,6 @@
 // Started as `node --import @spillway/telemetry/register dist/main.js [flags]`: telemetry is
 // installed by the --import before this module loads; then config, then Nest.
+import { resolve } from 'node:path';
 import { ConfigError } from '@spillway/config';
 import { parseFaultSpec } from './application/faults.js';
 import { loadProfile } from './adapters/profiles/profile-file.js';
@@ -32,7 +33,9 @@ async function main(): Promise<void> {
       minTickMs: timing.minTickMs,
       maxWritesPerSecond: config.GPU_SIM_MAX_WRITES_PER_SEC,
     },
-    { host: config.GPU_SIM_HOST, port: config.GPU_SIM_PORT },
+    config.GPU_SIM_UDS === undefined
+      ? { host: config.GPU_SIM_HOST, port: config.GPU_SIM_PORT }
+      : { socketPath: resolve(config.GPU_SIM_UDS) },
   );
   process.stdout.write(
     `${JSON.stringify({

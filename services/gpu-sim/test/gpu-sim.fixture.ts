@@ -149,12 +149,13 @@ export function ensureBuilt(): void {
 
 export interface ChildServer {
   readonly child: ChildProcess;
+  /** http://127.0.0.1:port, or unix:/path with --uds */
   readonly url: string;
   readonly exited: Promise<number | null>;
   stdout(): string;
 }
 
-/** Starts `node --import @spillway/telemetry/register dist/main.js …` on a free port. */
+/** Starts `node --import @spillway/telemetry/register dist/main.js …` on a free port (or `--uds`). */
 export async function startChildServer(
   args: readonly string[],
   env: Record<string, string> = {},
@@ -177,7 +178,7 @@ export async function startChildServer(
   );
   let url: string | undefined;
   await eventually(() => {
-    const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+    const match = /"url":"(http:\/\/127\.0\.0\.1:\d+|unix:[^"]+)"/.exec(out);
     url = match?.[1];
     if (child.exitCode !== null) throw new Error(`gpu-sim exited early: ${out}`);
     return url !== undefined;

@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { planChatReply } from '../src/index.js';
 import {
   eventually,
@@ -10,10 +15,40 @@ import {
 // The built server as operators start it: `node --import @spillway/telemetry/register dist/main.js`.
 
 const children: ChildServer[] = [];
+const socketDir = mkdtempSync(join(tmpdir(), 'gpu-sim-uds-'));
 
 afterAll(() => {
   for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  rmSync(socketDir, { recursive: true, force: true });
 });
+
+/** One HTTP request over a Unix domain socket (fetch cannot reach one): status and body. */
+function overSocket(
+  socketPath: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      {
+        socketPath,
+        path,
+        method: payload === undefined ? 'GET' : 'POST',
+        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
 
 async function start(args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
   const server = await startChildServer(args, env);
@@ -90,6 +125,66 @@ describe('gpu-sim as a process', () => {
       .join('');
     expect(text).toBe(planChatReply({ seed: 0, messages }).text);
     expect(await server.exited).toBe(0);
+  });
+
+  it('listens on a Unix domain socket with --uds, reclaiming a stale one and removing it on SIGTERM', async () => {
+    const socketPath = join(socketDir, 'engine.sock');
+    // What a killed engine leaves behind: a socket file nobody accepts on.
+    const crashed = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require('node:net').createServer().listen(process.argv[1], () => console.log('up'))`,
+        socketPath,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((resolve) => crashed.stdout.once('data', resolve));
+    crashed.kill('SIGKILL');
+    await new Promise((resolve) => crashed.once('exit', resolve));
+    expect(existsSync(socketPath)).toBe(true);
+
+    const server = await start(['--uds', socketPath, '--time-scale', '0.001']);
+    expect(server.url).toBe(`unix:${socketPath}`);
+    await eventually(async () => (await overSocket(socketPath, '/health')).status === 200, 20_000);
+    const messages = [{ role: 'user' as const, content: 'hello' }];
+    const reply = await overSocket(socketPath, '/v1/chat/completions', {
+      messages,
+      stream: true,
+      max_tokens: 8,
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.text.endsWith('data: [DONE]\n\n')).toBe(true);
+    const text = reply.text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map(
+        (e) =>
+          (JSON.parse(e.slice(6)) as { choices: { delta?: { content?: string } }[] }).choices[0]
+            ?.delta?.content ?? '',
+      )
+      .join('');
+    expect(text).toBe(planChatReply({ seed: 0, messages, maxTokens: 8 }).text);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(existsSync(socketPath)).toBe(false);
+  });
+
+  it('refuses a --uds path that another gpu-sim is listening on, or that is not a socket, naming it', async () => {
+    const socketPath = join(socketDir, 'busy.sock');
+    const first = await start(['--uds', socketPath, '--time-scale', '0.001']);
+    await expect(start(['--uds', socketPath])).rejects.toThrow(
+      `another process is listening on ${socketPath}`,
+    );
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const notASocket = join(socketDir, 'file.sock');
+    writeFileSync(notASocket, '');
+    await expect(start(['--uds', notASocket])).rejects.toThrow(
+      `${notASocket} exists and is not a socket`,
+    );
   });
 
   it('refuses a bad setting, naming the variable', async () => {

@@ -1,5 +1,6 @@
 import { env, loadConfig, z } from '@spillway/config';
 import { ENGINE_KINDS } from './application/engine.port.js';
+import { parseEngineAddress } from './adapters/engines/engine-address.js';
 
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:19092');
 
@@ -19,9 +20,16 @@ export const inferenceAdapterConfigSchema = z.object({
     .string()
     .min(1, 'the model name the engine serves, e.g. meta-llama/Llama-3.1-8B-Instruct'),
   ZONE: z.string().min(1).default('local'),
-  ENGINE_URL: z.url({
-    protocol: /^https?$/,
-    error: 'expected the engine base URL, e.g. http://127.0.0.1:8000',
+  /**
+   * The engine's base URL, or `unix:/path/to.sock` for an engine on a Unix domain socket beside
+   * the adapter (vLLM `--uds`).
+   */
+  ENGINE_URL: z.string().superRefine((value, ctx) => {
+    try {
+      parseEngineAddress(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
   }),
   ENGINE_KIND: z.enum(ENGINE_KINDS).default('vllm'),
   GRPC_HOST: z.string().min(1).default('127.0.0.1'),

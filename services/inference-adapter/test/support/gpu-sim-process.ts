@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort, startChildProcess, type ChildProcessHandle } from '@spillway/testing';
+import { request } from 'node:http';
+import { freePort, startChildProcess, waitFor, type ChildProcessHandle } from '@spillway/testing';
 import { parsePrometheusText, sumOfFirst } from '../../src/adapters/engines/prometheus-text.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -15,6 +16,7 @@ export interface GpuSimFault {
 }
 
 export interface GpuSimProcess {
+  /** http://127.0.0.1:port, or unix:/path on a Unix domain socket: what ENGINE_URL takes. */
   readonly url: string;
   readonly process: ChildProcessHandle;
   setFault(fault: GpuSimFault): Promise<void>;
@@ -23,13 +25,20 @@ export interface GpuSimProcess {
   stop(): Promise<void>;
 }
 
-/** The real simulator as a child process (as `npm start` runs it), ready when /health says 200. */
+/**
+ * The real simulator as a child process (as `npm start` runs it), ready when /health says 200: on
+ * a free TCP port, or with `socketPath` on a Unix domain socket (`--uds`, as vLLM's).
+ */
 export async function startGpuSimProcess(
-  options: { timeScale: number; seed?: number; fault?: string } = { timeScale: 0.01 },
+  options: { timeScale: number; seed?: number; fault?: string; socketPath?: string } = {
+    timeScale: 0.01,
+  },
 ): Promise<GpuSimProcess> {
   ensureBuilt();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const socketPath = options.socketPath;
+  const port = socketPath === undefined ? await freePort() : 0;
+  const url = socketPath === undefined ? `http://127.0.0.1:${port}` : `unix:${socketPath}`;
+  const listenArgs = socketPath === undefined ? ['--port', String(port)] : ['--uds', socketPath];
   const handle = await startChildProcess({
     name: 'gpu-sim',
     command: process.execPath,
@@ -37,8 +46,7 @@ export async function startGpuSimProcess(
       '--import',
       '@spillway/telemetry/register',
       gpuSimMain,
-      '--port',
-      String(port),
+      ...listenArgs,
       '--time-scale',
       String(options.timeScale),
     ],
@@ -49,30 +57,59 @@ export async function startGpuSimProcess(
       SPILLWAY_TRACE_EXPORTER: 'none',
       OTEL_SERVICE_NAME: 'gpu-sim',
     },
-    readyWhen: { url: `${url}/health` },
+    readyWhen: (line) => line.includes('gpu-sim listening'),
+    timeoutMs: 30_000,
+  });
+  const call = (path: string, body?: unknown) => simRequest(socketPath, port, path, body);
+  await waitFor(async () => (await call('/health').catch(() => undefined))?.status === 200, {
+    description: `gpu-sim at ${url} healthy`,
     timeoutMs: 30_000,
   });
   return {
     url,
     process: handle,
     async setFault(fault) {
-      const response = await fetch(`${url}/admin/faults`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(fault),
-      });
-      if (!response.ok)
-        throw new Error(`gpu-sim refused fault ${JSON.stringify(fault)}: ${await response.text()}`);
-      await response.arrayBuffer().catch(() => undefined);
+      const response = await call('/admin/faults', fault);
+      if (response.status !== 200)
+        throw new Error(`gpu-sim refused fault ${JSON.stringify(fault)}: ${response.text}`);
     },
     async metric(name) {
-      const response = await fetch(`${url}/metrics`);
-      return sumOfFirst(parsePrometheusText(await response.text()), [name]);
+      return sumOfFirst(parsePrometheusText((await call('/metrics')).text), [name]);
     },
     async stop() {
       await handle.stop('SIGTERM', 2_000);
     },
   };
+}
+
+/** One request to the simulator over TCP or its socket (fetch cannot reach a socket). */
+function simRequest(
+  socketPath: string | undefined,
+  port: number,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        ...(socketPath === undefined ? { host: '127.0.0.1', port } : { socketPath }),
+        path,
+        method: payload === undefined ? 'GET' : 'POST',
+        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 /** Child processes run from dist/: build gpu-sim (and what it needs) once if a checkout lacks it. */

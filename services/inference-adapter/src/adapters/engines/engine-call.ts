@@ -1,4 +1,5 @@
 import { EngineFailure } from '../../application/engine.port.js';
+import { explainConnectCode } from './engine-address.js';
 
 export interface EngineTimeouts {
   /** Until the engine answers with response headers. */
@@ -92,7 +93,7 @@ export class EngineCall {
     if (reason instanceof EngineFailure) return reason;
     if (error instanceof EngineFailure) return error;
     const code = networkCode(error);
-    const detail = code ?? describe(error);
+    const detail = code === undefined ? describe(error) : explainConnectCode(code);
     if (stage === 'request' && (code === undefined || !BROKEN_CONNECTION_CODES.has(code))) {
       return new EngineFailure(
         'unreachable',

@@ -1,21 +1,26 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { EngineAddress } from './engine-address.js';
 
 /**
- * The engine's HTTP transport: node:http on a keep-alive agent. `fetch` (undici behind the WHATWG
- * API) cost about a quarter of the adapter's CPU per turn — web streams, per-request header
- * validation, an iterable body writer — where a turn needs one small POST and a byte stream.
+ * The engine's HTTP transport: node:http on a keep-alive agent, over TCP or a Unix domain socket.
+ * `fetch` (undici behind the WHATWG API) cost about a quarter of the adapter's CPU per turn — web
+ * streams, per-request header validation, an iterable body writer — where a turn needs one small
+ * POST and a byte stream.
  */
 export class EngineHttp {
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
+  /** Set for an engine on a Unix domain socket: every request connects there. */
+  private readonly socketPath: string | undefined;
 
-  constructor(baseUrl: URL) {
-    const https = baseUrl.protocol === 'https:';
+  constructor(address: EngineAddress) {
+    const https = address.transport === 'tcp' && address.baseUrl.startsWith('https:');
     // LIFO keeps the few busiest connections warm; idle ones expire by the server's keep-alive hint.
     const options = { keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' as const };
     this.agent = https ? new HttpsAgent(options) : new HttpAgent(options);
     this.send = https ? httpsRequest : httpRequest;
+    this.socketPath = address.transport === 'unix' ? address.socketPath : undefined;
   }
 
   /**
@@ -54,7 +59,13 @@ export class EngineHttp {
         body === undefined
           ? headers
           : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
-      const req = this.send(url, { method, headers: outgoing, agent: this.agent }, resolve);
+      const req = this.send(
+        url,
+        this.socketPath === undefined
+          ? { method, headers: outgoing, agent: this.agent }
+          : { method, headers: outgoing, agent: this.agent, socketPath: this.socketPath },
+        resolve,
+      );
       // By hand rather than the `signal` option, whose stream bookkeeping costs more than the
       // rest of the request. Destroying the request also ends its response mid-body.
       const onAbort = () => req.destroy(abortError(signal));

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { injectTraceContext } from '@spillway/telemetry';
 import {
   EngineFailure,
@@ -12,6 +12,7 @@ import {
 } from '../../application/engine.port.js';
 import type { EngineLoadSample } from '../../domain/load-snapshot.js';
 import type { EngineDialect } from './dialects/index.js';
+import { describeEngineAddress, explainConnectCode, parseEngineAddress } from './engine-address.js';
 import { EngineCall, type EngineTimeouts } from './engine-call.js';
 import { EngineHttp, isOk, readText } from './engine-http.js';
 import { readChatStream, type ChatStreamProgress } from './chat-stream.reader.js';
@@ -22,33 +23,49 @@ import { parsePrometheusText } from './prometheus-text.js';
 const tracer = trace.getTracer('@spillway/inference-adapter');
 
 /**
- * An engine behind an OpenAI-compatible HTTP API, spoken to over kept-alive node:http connections.
- * One driver serves every engine family; their differences live in the dialect.
+ * An engine behind an OpenAI-compatible HTTP API, spoken to over kept-alive node:http connections
+ * (TCP, or the engine's Unix domain socket). One driver serves every engine family; their
+ * differences live in the dialect.
  */
 export class OpenAiHttpEngine implements EnginePort {
   readonly kind: EngineKind;
+  /** The engine's address as configured (`http://host:port` or `unix:/path`), for messages. */
   readonly baseUrl: string;
-  private readonly chatUrl: string;
   private readonly url: URL;
   private readonly healthUrl: URL;
   private readonly metricsUrl: URL | undefined;
   private readonly http: EngineHttp;
+  /** The CLIENT span's attributes that are the same on every request. */
+  private readonly spanAttributes: Attributes;
 
   constructor(
     private readonly dialect: EngineDialect,
-    baseUrl: string,
+    engineUrl: string,
     private readonly timeouts: EngineTimeouts,
   ) {
     this.kind = dialect.kind;
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
-    this.chatUrl = `${this.baseUrl}${dialect.chatPath}`;
-    this.url = new URL(this.chatUrl);
-    this.healthUrl = new URL(`${this.baseUrl}${dialect.healthPath}`);
+    const address = parseEngineAddress(engineUrl);
+    this.baseUrl = describeEngineAddress(address);
+    // Over a socket the URL only carries the path (and the Host header).
+    const httpBase = address.transport === 'unix' ? 'http://localhost' : address.baseUrl;
+    this.url = new URL(`${httpBase}${dialect.chatPath}`);
+    this.healthUrl = new URL(`${httpBase}${dialect.healthPath}`);
     this.metricsUrl =
-      dialect.metricsPath === undefined
-        ? undefined
-        : new URL(`${this.baseUrl}${dialect.metricsPath}`);
-    this.http = new EngineHttp(this.url);
+      dialect.metricsPath === undefined ? undefined : new URL(`${httpBase}${dialect.metricsPath}`);
+    this.http = new EngineHttp(address);
+    // OTel HTTP and GenAI conventions; for a Unix socket, server.address is the socket's path.
+    this.spanAttributes = Object.freeze({
+      'http.request.method': 'POST',
+      'url.full': this.url.href,
+      ...(address.transport === 'unix'
+        ? { 'server.address': address.socketPath, 'network.transport': 'unix' }
+        : {
+            'server.address': this.url.hostname,
+            'server.port': Number(this.url.port || (this.url.protocol === 'https:' ? 443 : 80)),
+          }),
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.system': this.kind,
+    });
   }
 
   /** Closes the kept-alive engine connections. */
@@ -206,24 +223,19 @@ export class OpenAiHttpEngine implements EnginePort {
   }
 
   private startSpan(request: EngineChatRequest, stream: boolean): Span {
-    return tracer.startSpan(
+    const span = tracer.startSpan(
       `POST ${this.dialect.chatPath}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          'http.request.method': 'POST',
-          'url.full': this.chatUrl,
-          'server.address': this.url.hostname,
-          'server.port': Number(this.url.port || (this.url.protocol === 'https:' ? 443 : 80)),
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.system': this.kind,
-          'gen_ai.request.model': request.model,
-          'spillway.engine.stream': stream,
-          'spillway.request_id': request.requestId,
-        },
-      },
+      { kind: SpanKind.CLIENT, attributes: this.spanAttributes },
       context.active(),
     );
+    // Only a recording span keeps attributes; the per-request ones are not worth building otherwise.
+    if (span.isRecording())
+      span.setAttributes({
+        'gen_ai.request.model': request.model,
+        'spillway.engine.stream': stream,
+        'spillway.request_id': request.requestId,
+      });
+    return span;
   }
 }
 
@@ -244,15 +256,18 @@ function errorMessage(body: string): string {
 }
 
 function networkDetail(error: unknown): string {
-  if (error instanceof Error) {
-    // An aborted request (our timeout or the caller) carries the abort reason as its cause.
-    const cause = error.cause as { code?: unknown; message?: unknown; name?: unknown } | undefined;
-    if (error.name === 'TimeoutError' || cause?.name === 'TimeoutError') return 'no answer in time';
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== 'ABORT_ERR') return code;
-    if (cause && typeof cause.code === 'string') return cause.code;
-    if (cause && typeof cause.message === 'string') return cause.message;
-    return error.message;
-  }
-  return String(error);
+  // Duck-typed: node:http's errors need not be instances of this realm's Error.
+  if (typeof error !== 'object' || error === null) return String(error);
+  const { name, code, message, cause } = error as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown; message?: unknown; name?: unknown };
+  };
+  // An aborted request (our timeout or the caller) carries the abort reason as its cause.
+  if (name === 'TimeoutError' || cause?.name === 'TimeoutError') return 'no answer in time';
+  if (typeof code === 'string' && code !== 'ABORT_ERR') return explainConnectCode(code);
+  if (cause && typeof cause.code === 'string') return explainConnectCode(cause.code);
+  if (cause && typeof cause.message === 'string') return cause.message;
+  return typeof message === 'string' ? message : 'an unknown network error';
 }
