@@ -32,8 +32,11 @@
 // profile's H100, the larger one shows routing with the capacity to keep conversations cached),
 // FAILURE_AFTER_MS (5000: the registry's failure detection), MODES (all five: router,
 // router-budgets-relaxed, round-robin, least-connections, ceiling; a subset prints its figures and
-// leaves the results file alone), SPILL_LOG (a file for the routers' spill decisions, with the
-// predicted first token on the shard left and on the one taken). Each KV size also gets a modelled
+// leaves the results file alone), SPILL_LOG (a file for the routers' spill decisions: each spill
+// placement proposed, taken or declined for its cost (docs/adr/0009), with the predicted first token
+// at home and on the target, the cached depths, the recomputed tokens, the gain and the cost; and
+// each spill taken as placed). The router's own variables pass through the environment (e.g.
+// SPILL_COST_RULE=off, PREFILL_ATTENTION_MS_PER_MILLION_PAIRS=0.95). Each KV size also gets a modelled
 // capacity-matched oracle (see capacityMatchedOracle) for reference. Every mode also reports the
 // engines' own TTFT p50/p90/p99 in engine time: what the spills buy for the cache they give up.
 // Needs Kafka and PostgreSQL (the registry's). Writes bench/results/router-affinity.json.
@@ -449,6 +452,11 @@ function placements(text: string): Record<string, number> {
     /^router_placements(?:_total)?\{reason="([a-z]+)"[^}]*\} ([0-9.e+]+)/gm,
   ))
     out[match[1] ?? '?'] = (out[match[1] ?? '?'] ?? 0) + Number(match[2]);
+  // Spills placement proposed and the router kept home for their cost (ADR 0009).
+  for (const match of text.matchAll(
+    /^router_spills_declined(?:_total)?(?:\{[^}]*\})? ([0-9.e+]+)/gm,
+  ))
+    out['spill-declined'] = (out['spill-declined'] ?? 0) + Number(match[1]);
   return out;
 }
 
@@ -570,11 +578,16 @@ async function runKvSize(
   return { kvBlocksPerShard: kvBlocks, kvTokensPerShard: kvBlocks * 16, modes };
 }
 
-/** The router's "turn placed" debug lines for spills, read from its output as the run goes. */
+/**
+ * The router's debug lines about spills, read from its output as the run goes: "spill weighed"
+ * for each spill placement proposed (taken or declined, with the gain, the recomputed tokens and
+ * the cost behind the verdict), and "turn placed" for each one taken.
+ */
 function collectSpills(process: { output(): readonly string[] }): { stop(): string[] } {
   const seen = new Set<string>();
   const read = (): void => {
-    for (const line of process.output()) if (line.includes('"reason":"spill"')) seen.add(line);
+    for (const line of process.output())
+      if (line.includes('"reason":"spill"') || line.includes('spill weighed')) seen.add(line);
   };
   const timer = setInterval(read, 200);
   return {
@@ -698,8 +711,13 @@ async function main(): Promise<void> {
 
 function report(mode: string, result: ModeResult): void {
   const ttft = result.ttftMs;
+  const placed = result.placements;
+  const spills =
+    placed === undefined
+      ? ''
+      : `, spills ${placed.spill ?? 0} taken / ${placed['spill-declined'] ?? 0} declined for cost`;
   process.stderr.write(
-    `${mode}: hit ratio ${(result.hitRatio * 100).toFixed(1)}% (${result.promptTokensHit}/${result.promptTokensQueried}), engine TTFT p50 ${ttft.p50} / p90 ${ttft.p90} / p99 ${ttft.p99} ms, ${result.failed} failed, ${(result.wallMs / 1000).toFixed(1)} s\n`,
+    `${mode}: hit ratio ${(result.hitRatio * 100).toFixed(1)}% (${result.promptTokensHit}/${result.promptTokensQueried}), engine TTFT p50 ${ttft.p50} / p90 ${ttft.p90} / p99 ${ttft.p99} ms${spills}, ${result.failed} failed, ${(result.wallMs / 1000).toFixed(1)} s\n`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { ConfigError } from '@spillway/config';
-import { loadRouterConfig, logLevels, tierPolicies } from './config.js';
+import { loadRouterConfig, logLevels, spillCostConfig, tierPolicies } from './config.js';
 
 describe('router config', () => {
   it('has defaults for a development machine', () => {
@@ -36,6 +36,29 @@ describe('router config', () => {
     expect(tierPolicies(config).standard.defaultTtftBudgetMs).toBe(750);
     expect(tierPolicies(config).batch.defaultTtftBudgetMs).toBe(30_000);
     expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:19092', '127.0.0.1:19093']);
+  });
+
+  it('reads the spill cost rule’s knobs (ADR 0009), on by default', () => {
+    expect(spillCostConfig(loadRouterConfig({}))).toEqual({
+      enabled: true,
+      belowBudgetGainWeight: 0,
+      coldFollowUpTurns: 0,
+    });
+    const config = loadRouterConfig({
+      SPILL_COST_RULE: 'off',
+      SPILL_COST_BELOW_BUDGET_GAIN_WEIGHT: '0.5',
+      SPILL_COST_COLD_FOLLOW_UP_TURNS: '2',
+      PREFILL_ATTENTION_MS_PER_MILLION_PAIRS: '0.95',
+    });
+    expect(spillCostConfig(config)).toEqual({
+      enabled: false,
+      belowBudgetGainWeight: 0.5,
+      coldFollowUpTurns: 2,
+    });
+    expect(config.PREFILL_ATTENTION_MS_PER_MILLION_PAIRS).toBe(0.95);
+    expect(() => loadRouterConfig({ SPILL_COST_BELOW_BUDGET_GAIN_WEIGHT: '2' })).toThrow(
+      /SPILL_COST_BELOW_BUDGET_GAIN_WEIGHT/,
+    );
   });
 
   it('names each bad variable', () => {

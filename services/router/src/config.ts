@@ -2,12 +2,14 @@ import { env, loadConfig, z } from '@spillway/config';
 import { TOPIC_NAMES } from '@spillway/messaging';
 import {
   DEFAULT_PLACEMENT_CONFIG,
+  DEFAULT_SPILL_COST,
   DEFAULT_TIER_POLICIES,
   type CandidateSelection,
   type FilterName,
   type PickerConfig,
   type PriorityTier,
   type ScorerName,
+  type SpillCostConfig,
   type TierPolicies,
 } from './domain/index.js';
 
@@ -190,6 +192,36 @@ export const routerConfigSchema = z
     EXPECTED_OUTPUT_TOKENS: z.coerce.number().int().min(1).default(256),
     /** Prefill throughput the latency model assumes for a shard (tokens/s, wall clock). */
     PREFILL_TOKENS_PER_SECOND: z.coerce.number().positive().default(10_000),
+    /**
+     * Attention's share of a prefill, ms per million query·key pairs at PREFILL_TOKENS_PER_SECOND
+     * (a prompt of n tokens after c cached computes (n² − c²) / 2 pairs): set it from the hardware
+     * profile with the prefill rate (0.95 for Llama 3.1 8B on an H100). 0: prefill is linear in the
+     * tokens, and long prompts and recomputed contexts are priced low.
+     */
+    PREFILL_ATTENTION_MS_PER_MILLION_PAIRS: z.coerce.number().min(0).default(0),
+    /**
+     * Spill cost rule (ADR 0009): `on` takes a spill only when the first-token lateness it saves
+     * the turn exceeds its recomputed prefill times the target's turns that wait for it; `off` takes
+     * every spill placement proposes.
+     */
+    SPILL_COST_RULE: z.enum(['on', 'off']).default(DEFAULT_SPILL_COST.enabled ? 'on' : 'off'),
+    /**
+     * What a millisecond of first-token time saved within the budget counts for next to one saved
+     * past it, 0..1: 0 counts only the overrun a spill avoids, 1 all of home minus target.
+     */
+    SPILL_COST_BELOW_BUDGET_GAIN_WEIGHT: z.coerce
+      .number()
+      .min(0)
+      .max(1)
+      .default(DEFAULT_SPILL_COST.belowBudgetGainWeight),
+    /**
+     * The conversation's own turns expected at a spill's target before its prefix is (each charged
+     * the recompute): 0 for chat, more for callers sending several turns on one context at once.
+     */
+    SPILL_COST_COLD_FOLLOW_UP_TURNS: z.coerce
+      .number()
+      .min(0)
+      .default(DEFAULT_SPILL_COST.coldFollowUpTurns),
     /** Default time-to-first-token budget per priority tier. */
     TIER_TTFT_BUDGETS_MS: weights(
       TIERS,
@@ -267,6 +299,15 @@ export function tierPolicies(config: RouterConfig): TierPolicies {
       },
     ]),
   ) as unknown as TierPolicies;
+}
+
+/** The spill cost rule's knobs (ADR 0009). */
+export function spillCostConfig(config: RouterConfig): SpillCostConfig {
+  return {
+    enabled: config.SPILL_COST_RULE === 'on',
+    belowBudgetGainWeight: config.SPILL_COST_BELOW_BUDGET_GAIN_WEIGHT,
+    coldFollowUpTurns: config.SPILL_COST_COLD_FOLLOW_UP_TURNS,
+  };
 }
 
 /** Nest log levels for LOG_LEVEL: that level and every more severe one. */

@@ -45,11 +45,12 @@ import { ShardWatchConsumer } from './adapters/registry/shard-watch.consumer.js'
 import { WatchLoop, type WatchConsumer } from './adapters/registry/watch-loop.js';
 import { nestLog } from './adapters/system/nest-log.js';
 import { systemClock, systemTimer, uuidIds } from './adapters/system/system-ports.js';
-import { tierPolicies, type RouterConfig } from './config.js';
+import { spillCostConfig, tierPolicies, type RouterConfig } from './config.js';
 import {
   AssignmentView,
   buildPlacementPipeline,
   DEFAULT_LATENCY_MODEL,
+  PlacedPrefixes,
   ReplyLengthTracker,
   seededRandom,
   ShardDirectory,
@@ -137,6 +138,7 @@ function compose(config: RouterConfig): RouterRuntime {
     expectedOutputTokens: config.EXPECTED_OUTPUT_TOKENS,
     replyLength: replyLengths,
     defaultPrefillTokensPerSecond: config.PREFILL_TOKENS_PER_SECOND,
+    prefillAttentionMsPerMillionPairs: config.PREFILL_ATTENTION_MS_PER_MILLION_PAIRS,
   };
   const placement: PlacementConfig = {
     filters: config.PLACEMENT_FILTERS,
@@ -199,6 +201,16 @@ function compose(config: RouterConfig): RouterRuntime {
     queues,
     // A failover or re-route pin is recorded as a ConversationMigrated, as the saga's moves are.
     moves: migration?.moves,
+    latency,
+    // What this router sent each conversation's shard: the context its report is too short to show.
+    prefixes: new PlacedPrefixes(),
+    // Spills only when the turn gains more than the recomputed context costs the target (ADR 0009).
+    spillCost: {
+      config: spillCostConfig(config),
+      shards: admission,
+      metrics,
+      log,
+    },
   });
 
   const conversations: ConversationPort & { disconnect?: () => void } =

@@ -17,6 +17,8 @@ export * from './spill/latency-model.js';
 export * from './spill/reply-length.js';
 export * from './spill/latency-budget.js';
 export * from './spill/spill-check.js';
+export * from './spill/spill-cost.js';
+export * from './spill/placed-prefixes.js';
 export * from './queueing/retry-hint.js';
 export * from './queueing/shard-queue.js';
 export * from './queueing/shard-queues.js';

@@ -4,17 +4,19 @@ import type {
   RefusalCode,
   RouterMetrics,
   ShadowResult,
+  SpillDeclined,
 } from '../../application/index.js';
 import type { PlacementReason } from '../../domain/index.js';
 
 /**
  * The router's instruments on the global meter (Prometheus /metrics when METRICS_PORT is set):
- * placements by reason (spill among them), failovers by phase, refusals by code and reason, queue
+ * placements by reason (spill among them), spills declined for their cost, failovers by phase, refusals by code and reason, queue
  * depth per shard, shadow comparisons, turns and time to first token.
  */
 export class OtelRouterMetrics implements RouterMetrics {
   private readonly placements: Counter;
   private readonly spills: Counter;
+  private readonly spillsDeclined: Counter;
   private readonly failovers: Counter;
   private readonly refusals: Counter;
   private readonly shadows: Counter;
@@ -31,6 +33,10 @@ export class OtelRouterMetrics implements RouterMetrics {
     });
     this.spills = meter.createCounter('router_spills', {
       description: 'Turns moved off their conversation’s shard to meet their latency budget',
+    });
+    this.spillsDeclined = meter.createCounter('router_spills_declined', {
+      description:
+        'Spills placement proposed that the router did not take (ADR 0009), by why: cost-exceeds-gain (the cached context they would recompute cost the target’s turns more than the turn would gain) or home-within-budget (with the context the router knows it holds, the conversation’s shard meets the budget)',
     });
     this.failovers = meter.createCounter('router_failovers', {
       description: 'Turns moved to another shard after a failure, by phase',
@@ -75,6 +81,10 @@ export class OtelRouterMetrics implements RouterMetrics {
   placed(reason: PlacementReason): void {
     this.placements.add(1, { reason });
     if (reason === 'spill') this.spills.add(1);
+  }
+
+  spillDeclined(why: SpillDeclined): void {
+    this.spillsDeclined.add(1, { why });
   }
 
   failedOver(phase: FailoverPhase): void {

@@ -200,4 +200,35 @@ describe('turn admission', () => {
     expect(shards.get('a')?.load.inFlight).toBe(3);
     expect(admission.openStreamCount()).toBe(3);
   });
+  it('counts the turns on a shard waiting for their first token, for the spill cost rule', async () => {
+    const shards = twoSlots();
+    const { admission } = anAdmission(shards);
+    const first = await admission.acquire('a', aTurn('t1'), never);
+    await admission.acquire('a', aTurn('t2'), never);
+    void admission.acquire('a', aTurn('t3'), never).catch(() => undefined);
+    await Promise.resolve();
+    // Two streams before their first token, one turn in the router's queue.
+    expect(admission.turnsAwaitingFirstToken('a')).toBe(3);
+    first.prefilled();
+    expect(admission.turnsAwaitingFirstToken('a')).toBe(2);
+    // Other replicas' turns: the engine's own queue at its last report, when it is longer.
+    admission.applyLoadReport('a', { ...shards.get('a')!.load, inFlight: 2, waiting: 7 }, []);
+    expect(admission.turnsAwaitingFirstToken('a')).toBe(7);
+    expect(admission.turnsAwaitingFirstToken('elsewhere')).toBe(0);
+  });
+
+  it('tells, without queueing anything, whether it would refuse a turn on a shard', async () => {
+    const shards = twoSlots();
+    const { admission } = anAdmission(shards);
+    const turn = { priority: 'standard' as const, budgetMs: 800, prefillMs: 100 };
+    // A free slot: dispatched at once, whatever its budget.
+    expect(admission.wouldRefuse('a', turn)).toBe(false);
+    await admission.acquire('a', aTurn('t1'), never);
+    await admission.acquire('a', aTurn('t2'), never);
+    // Full: the next slot frees in about half a second (two slots, about a second each).
+    expect(admission.wouldRefuse('a', turn)).toBe(false);
+    expect(admission.wouldRefuse('a', { ...turn, prefillMs: 400 })).toBe(true);
+    expect(admission.queueDepths().size).toBe(0);
+    expect(admission.wouldRefuse('gone', turn)).toBe(true);
+  });
 });

@@ -1,6 +1,8 @@
 import {
   admitTurn,
+  drainMs,
   drainRatePerSecond,
+  type PriorityTier,
   type LatencyModelConfig,
   type ShardDirectory,
   type ShardLoad,
@@ -63,6 +65,8 @@ export class TurnAdmission {
   private readonly own = new Map<string, number>();
   private readonly others = new Map<string, number>();
   private readonly backlogMs = new Map<string, number>();
+  /** This router's streams per shard that have not had their first token yet. */
+  private readonly prefilling = new Map<string, number>();
   private readonly waiting = new Map<string, Waiter>();
 
   constructor(private readonly deps: TurnAdmissionDependencies) {}
@@ -177,6 +181,42 @@ export class TurnAdmission {
     return depths;
   }
 
+  /**
+   * Turns on the shard waiting for their first token: this router's streams there that have not had
+   * it, and its queue for the shard, or the engine's own queue at its last report when that is
+   * longer (other replicas' turns). What a spill's recomputed prefill is charged to.
+   */
+  turnsAwaitingFirstToken(shardId: string): number {
+    const own =
+      (this.prefilling.get(shardId) ?? 0) + this.deps.queues.queuedAhead(shardId, 'batch');
+    return Math.max(own, this.deps.shards.get(shardId)?.load.waiting ?? 0);
+  }
+
+  /**
+   * Whether `acquire` would refuse the turn on the shard now: it would have to queue for a stream
+   * slot (none free, or turns of its priority waiting) and could not start by its deadline, or the
+   * queue is full. A dry run: nothing changes. A spill that would otherwise be declined for its cost
+   * is taken when staying home means this.
+   */
+  wouldRefuse(
+    shardId: string,
+    turn: {
+      readonly priority: PriorityTier;
+      readonly budgetMs: number;
+      readonly prefillMs: number;
+    },
+  ): boolean {
+    const { shards, queues, latency } = this.deps;
+    const shard = shards.get(shardId);
+    if (shard?.state !== 'ready') return true;
+    const ahead = queues.queuedAhead(shardId, turn.priority);
+    if (shard.load.inFlight < shard.capacity.maxInFlight && ahead === 0) return false;
+    if (ahead >= queues.capacityPerShard) return true;
+    const rate = drainRatePerSecond(shard, latency);
+    if (!(rate > 0)) return true;
+    return drainMs(ahead + 1, rate) > Math.max(0, turn.budgetMs - turn.prefillMs);
+  }
+
   /** Streams this router has open on the shard. */
   openStreams(shardId: string): number {
     return this.own.get(shardId) ?? 0;
@@ -193,6 +233,7 @@ export class TurnAdmission {
     const prefill = Math.max(0, prefillMs);
     add(this.own, shardId, 1);
     add(this.backlogMs, shardId, prefill);
+    add(this.prefilling, shardId, 1);
     this.showLoad(shardId);
     let prefilled = false;
     let released = false;
@@ -200,6 +241,7 @@ export class TurnAdmission {
       if (prefilled) return;
       prefilled = true;
       add(this.backlogMs, shardId, -prefill);
+      add(this.prefilling, shardId, -1);
     };
     return {
       shardId,

@@ -2,7 +2,9 @@ import { DomainError } from '@spillway/errors';
 import {
   AssignmentView,
   DEFAULT_PLACEMENT_CONFIG,
+  DEFAULT_SPILL_COST,
   NO_QUEUES,
+  PlacedPrefixes,
   PlacementPipeline,
   aDirectory,
   aShard,
@@ -14,11 +16,13 @@ import type {
   AssignmentRegistryPort,
   CompareAndSetAssignment,
 } from '../assignment-registry.port.js';
+import type { LogFields, LogPort } from '../log.port.js';
 import {
   PlaceTurn,
   type ConversationMove,
   type ConversationPin,
   type PlaceTurnCommand,
+  type SpillCostDependencies,
 } from './place-turn.js';
 
 /** The registry's compare-and-set, in memory: the fake port, shared by router replicas. */
@@ -43,6 +47,8 @@ function aReplica(
   registry: InMemoryRegistry,
   table: () => ModelRouteTable = () => routes,
   moves: ConversationMove[] = [],
+  spillCost?: SpillCostDependencies,
+  prefixes?: PlacedPrefixes,
 ) {
   const pins: ConversationPin[] = [];
   const assignments = new AssignmentView();
@@ -55,6 +61,8 @@ function aReplica(
     clock: { nowMs: () => 1_000 },
     queues: NO_QUEUES,
     moves: { moved: (move) => moves.push(move), pinned: (pin) => pins.push(pin) },
+    spillCost,
+    prefixes,
   });
   return { placeTurn, assignments, moves, pins };
 }
@@ -423,6 +431,191 @@ describe('place turn', () => {
       // Affinity changes nothing: no pin to record.
       await spill.placeTurn.execute(aCommand({ stored: true }));
       expect(spill.pins).toHaveLength(1);
+    });
+  });
+
+  describe('spill cost (ADR 0009)', () => {
+    // A 16,000-token prompt (1,000 blocks of 16), all but its last block cached on the home shard.
+    const blocks = Array.from({ length: 1_000 }, (_, i) => i + 1);
+    const command = aCommand({ promptBlocks: blocks, promptTokens: 16_000 });
+    /** Home is `overMs` past the 2 s budget, behind prefill already queued there. */
+    const fleet = (overMs: number) =>
+      aDirectory(
+        aShard({
+          id: 'home',
+          blocks: blocks.slice(0, 999),
+          load: { inFlight: 2, prefillBacklogMs: 2_000 + overMs },
+        }),
+        aShard({ id: 'spare', load: { inFlight: 1 } }),
+      );
+
+    function weighing(
+      overMs: number,
+      shardsPort: Partial<SpillCostDependencies['shards']> = {},
+    ): {
+      replica: ReturnType<typeof aReplica>;
+      declined: () => readonly string[];
+      lines: { message: string; fields: LogFields }[];
+    } {
+      const declined: string[] = [];
+      const lines: { message: string; fields: LogFields }[] = [];
+      const log: LogPort = {
+        debug: (message, fields) =>
+          lines.push({ message, fields: typeof fields === 'function' ? fields() : (fields ?? {}) }),
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+      };
+      const registry = new InMemoryRegistry();
+      registry.authority.compareAndSet('c-1', 0, 'home');
+      const replica = aReplica(fleet(overMs), registry, () => routes, [], {
+        config: DEFAULT_SPILL_COST,
+        shards: {
+          turnsAwaitingFirstToken: () => 1,
+          wouldRefuse: () => false,
+          ...shardsPort,
+        },
+        metrics: { spillDeclined: (why) => void declined.push(why) },
+        log,
+      });
+      replica.assignments.applyRemote({ conversationId: 'c-1', shardId: 'home', version: 1 });
+      return { replica, declined: () => declined, lines };
+    }
+
+    it('keeps a turn home, placed and not refused, when its cached context costs more than the spill buys', async () => {
+      // 100 ms over budget at home; the spare would prefill 15,984 cached tokens again (1.6 s at the
+      // default 10,000 tokens/s), charged to its next turn and the one waiting there.
+      const { replica, declined, lines } = weighing(100);
+
+      const result = await replica.placeTurn.execute(command);
+
+      expect(result).toMatchObject({
+        kind: 'placed',
+        pinned: true,
+        decision: { reason: 'affinity', shard: { id: 'home' } },
+        spill: {
+          spill: false,
+          why: 'cost-exceeds-gain',
+          fromShardId: 'home',
+          toShardId: 'spare',
+          recomputeTokens: 15_984,
+          waitingOnTarget: 1,
+          turnsCharged: 2,
+        },
+      });
+      if (result.kind !== 'placed') throw new Error('not placed');
+      expect(result.decision.scores.predicted.ttftMs).toBeGreaterThan(2_000);
+      expect(result.spill?.gainMs).toBeCloseTo(100 + result.decision.scores.predicted.prefillMs, 6);
+      expect(result.spill?.costMs).toBeCloseTo(2 * 1_598.4, 6);
+      expect(declined()).toEqual(['cost-exceeds-gain']);
+      expect(replica.assignments.shardOf('c-1')).toBe('home');
+      expect(lines).toEqual([
+        {
+          message: 'spill weighed',
+          fields: expect.objectContaining({ taken: false, why: 'cost-exceeds-gain', from: 'home' }),
+        },
+      ]);
+    });
+
+    it('spills when home breaks the budget by more than the recompute costs', async () => {
+      const { replica, declined, lines } = weighing(6_000);
+
+      const result = await replica.placeTurn.execute(command);
+
+      expect(result).toMatchObject({
+        kind: 'placed',
+        pinned: true,
+        decision: { reason: 'spill', shard: { id: 'spare' }, previousShardId: 'home' },
+        spill: { spill: true, why: 'gain-exceeds-cost' },
+      });
+      expect(declined()).toEqual([]);
+      expect(lines[0]?.fields).toMatchObject({ taken: true, why: 'gain-exceeds-cost' });
+    });
+
+    it('spills whatever the cost when staying home would get the turn refused', async () => {
+      const { replica, declined } = weighing(100, { wouldRefuse: (shardId) => shardId === 'home' });
+
+      const result = await replica.placeTurn.execute(command);
+
+      expect(result).toMatchObject({
+        decision: { reason: 'spill', shard: { id: 'spare' } },
+        spill: { spill: true, why: 'refused-at-home' },
+      });
+      expect(declined()).toEqual([]);
+    });
+
+    it('leaves placements that are not spills alone', async () => {
+      const { replica, lines } = weighing(-1_000);
+
+      const result = await replica.placeTurn.execute(command);
+
+      expect(result).toMatchObject({ decision: { reason: 'affinity', shard: { id: 'home' } } });
+      expect(result.kind === 'placed' && result.spill).toBe(undefined);
+      expect(lines).toEqual([]);
+    });
+    it('keeps home a turn whose context the router knows home holds, predicting only what is new', async () => {
+      // Home's report lists none of the prompt (it is longer than the report's window), so
+      // placement predicts the whole 1.6 s prefill there and proposes a spill; but the router sent
+      // home this conversation's previous prompt, 999 of these blocks.
+      const registry = new InMemoryRegistry();
+      registry.authority.compareAndSet('c-1', 0, 'home');
+      const shards = aDirectory(
+        aShard({ id: 'home', load: { inFlight: 2, prefillBacklogMs: 1_900 } }),
+        aShard({ id: 'spare', load: { inFlight: 1 } }),
+      );
+      const declined: string[] = [];
+      const prefixes = new PlacedPrefixes();
+      prefixes.record('c-1', 'home', blocks.slice(0, 999));
+      const replica = aReplica(
+        shards,
+        registry,
+        () => routes,
+        [],
+        {
+          config: DEFAULT_SPILL_COST,
+          shards: { turnsAwaitingFirstToken: () => 0, wouldRefuse: () => false },
+          metrics: { spillDeclined: (why) => void declined.push(why) },
+        },
+        prefixes,
+      );
+      replica.assignments.applyRemote({ conversationId: 'c-1', shardId: 'home', version: 1 });
+
+      const result = await replica.placeTurn.execute(command);
+
+      expect(result).toMatchObject({
+        decision: {
+          reason: 'affinity',
+          shard: { id: 'home' },
+          scores: { predicted: { queueWaitMs: 1_900, prefillMs: 1.6 } },
+        },
+        spill: { spill: false, why: 'home-within-budget', recomputeTokens: 15_984 },
+      });
+      expect(declined).toEqual(['home-within-budget']);
+      // The next turn, which extends this one, is known to be there too.
+      expect(prefixes.heldOn('c-1', 'home', [...blocks, 1_001])).toBe(1_000);
+    });
+    it('predicts an affinity turn’s prefill from what the router sent its shard', async () => {
+      const registry = new InMemoryRegistry();
+      registry.authority.compareAndSet('c-1', 0, 'home');
+      const prefixes = new PlacedPrefixes();
+      prefixes.record('c-1', 'home', blocks.slice(0, 500));
+      const replica = aReplica(
+        aDirectory(aShard({ id: 'home' }), aShard({ id: 'spare' })),
+        registry,
+        () => routes,
+        [],
+        undefined,
+        prefixes,
+      );
+      replica.assignments.applyRemote({ conversationId: 'c-1', shardId: 'home', version: 1 });
+
+      const result = await replica.placeTurn.execute(command);
+
+      // 8,000 of 16,000 tokens to prefill at 10,000 tokens/s, not all 16,000: what admission
+      // counts as the shard's backlog until the first token.
+      expect(result).toMatchObject({
+        decision: { reason: 'affinity', scores: { predicted: { prefillMs: 800 } } },
+      });
     });
   });
 });

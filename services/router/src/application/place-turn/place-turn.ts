@@ -1,6 +1,12 @@
 import { isDomainError, type DomainError } from '@spillway/errors';
 import {
+  DEFAULT_LATENCY_MODEL,
+  PrefixMatch,
+  recomputedPrefill,
   routeModel,
+  weighSpill,
+  withCachedPrefix,
+  type PlacedPrefixes,
   type Assignment,
   type AssignmentView,
   type PlacementDecision,
@@ -8,10 +14,17 @@ import {
   type PlacementPurpose,
   type PriorityTier,
   type QueueDepth,
+  type LatencyModelConfig,
+  type PriorityTier as Priority,
   type ShardDirectory,
+  type ShardView,
+  type SpillCostConfig,
+  type SpillVerdict,
 } from '../../domain/index.js';
 import type { AssignmentRegistryPort } from '../assignment-registry.port.js';
 import type { Clock } from '../clock.port.js';
+import type { LogPort } from '../log.port.js';
+import type { RouterMetrics } from '../router-metrics.port.js';
 import type { ModelRoutesPort } from '../model-routes.port.js';
 
 export interface PlaceTurnCommand {
@@ -68,6 +81,8 @@ export type PlaceTurnResult =
       readonly pinned: boolean;
       readonly unpinnedBecause?: UnpinnedBecause | undefined;
       readonly assignment: Assignment | undefined;
+      /** Set when placement proposed a spill: whether it was taken, and why. */
+      readonly spill?: SpillWeighed | undefined;
     }
   /**
    * The registry refused to pin the conversation to the chosen shard (it knows the shard to be
@@ -87,6 +102,47 @@ export interface PlaceTurnDependencies {
   readonly queues: QueueDepth;
   /** Told of every pin this router applies that moves a conversation off a shard it had to leave. */
   readonly moves?: ConversationMovesPort | undefined;
+  /** Weighs each spill placement proposes against its cost (ADR 0009); absent: every one is taken. */
+  readonly spillCost?: SpillCostDependencies | undefined;
+  /**
+   * What this router placed where, per conversation: the context a shard holds that its own report
+   * is too short to list. A turn staying on its conversation's shard is predicted to prefill only
+   * what is new to it (admission counts that prefill as the shard's backlog), and a spill is weighed
+   * with it. Absent: placement's view alone.
+   */
+  readonly prefixes?: PlacedPrefixes | undefined;
+  /** The latency model placement uses (its config's `latency`); default DEFAULT_LATENCY_MODEL. */
+  readonly latency?: LatencyModelConfig | undefined;
+}
+
+export interface SpillCostDependencies {
+  readonly config: SpillCostConfig;
+  /** What admission knows about the shards (TurnAdmission). */
+  readonly shards: SpillShardsPort;
+  /** Counts spills declined (RouterMetrics). */
+  readonly metrics?: Pick<RouterMetrics, 'spillDeclined'> | undefined;
+  /** A debug line per spill weighed, taken or declined. */
+  readonly log?: LogPort | undefined;
+}
+
+export interface SpillShardsPort {
+  /** Turns on the shard waiting for their first token. */
+  turnsAwaitingFirstToken(shardId: string): number;
+  /** Admission would refuse the turn on the shard now. */
+  wouldRefuse(
+    shardId: string,
+    turn: { readonly priority: Priority; readonly budgetMs: number; readonly prefillMs: number },
+  ): boolean;
+}
+
+/** A spill placement proposed, weighed: the verdict and the figures behind it. */
+export interface SpillWeighed extends SpillVerdict {
+  readonly fromShardId: string;
+  readonly toShardId: string;
+  /** Context tokens cached on the shard left and not on the target. */
+  readonly recomputeTokens: number;
+  readonly recomputeMs: number;
+  readonly waitingOnTarget: number;
 }
 
 /**
@@ -150,9 +206,12 @@ export class PlaceTurn {
     if (routing.kind === 'unknown-model') return routing;
 
     let decision: PlacedDecision | undefined;
+    let spill: SpillWeighed | undefined;
     for (let attempt = 0; attempt < MAX_PIN_ATTEMPTS; attempt++) {
       const assignment = assignments.get(command.conversationId);
-      const placed = this.place(command, assignment, [routing.pool], routing.fallbackPools);
+      const placement = this.place(command, assignment, [routing.pool], routing.fallbackPools);
+      const placed = placement.decision;
+      spill = placement.spill;
       if (placed.kind === 'unplaceable') {
         return {
           kind: 'unplaceable',
@@ -166,6 +225,7 @@ export class PlaceTurn {
           kind: 'placed',
           decision,
           shadowPool: routing.shadowPool,
+          spill,
           pinned: true,
           assignment,
         };
@@ -175,6 +235,7 @@ export class PlaceTurn {
           kind: 'placed',
           decision,
           shadowPool: routing.shadowPool,
+          spill,
           pinned: false,
           unpinnedBecause: 'not-requested',
           assignment,
@@ -186,6 +247,7 @@ export class PlaceTurn {
           kind: 'placed',
           decision,
           shadowPool: routing.shadowPool,
+          spill,
           pinned: false,
           unpinnedBecause: 'pinning',
           assignment,
@@ -208,6 +270,7 @@ export class PlaceTurn {
           kind: 'placed',
           decision,
           shadowPool: routing.shadowPool,
+          spill,
           pinned: false,
           unpinnedBecause: 'registry-unavailable',
           assignment,
@@ -220,6 +283,7 @@ export class PlaceTurn {
           kind: 'placed',
           decision,
           shadowPool: routing.shadowPool,
+          spill,
           pinned: true,
           assignment: outcome.current,
         };
@@ -229,6 +293,7 @@ export class PlaceTurn {
       kind: 'placed',
       decision: decision as PlacedDecision,
       shadowPool: routing.shadowPool,
+      spill,
       pinned: false,
       unpinnedBecause: 'contention',
       assignment: assignments.get(command.conversationId),
@@ -302,7 +367,7 @@ export class PlaceTurn {
     assignment: Assignment | undefined,
     pools: readonly string[],
     fallbackPools: readonly string[],
-  ): PlacementDecision {
+  ): Placement {
     const { pipeline, shards, clock, queues } = this.deps;
     const request = {
       conversationId: command.conversationId,
@@ -316,11 +381,160 @@ export class PlaceTurn {
       excludedShardIds: command.excludedShardIds,
     };
     const nowMs = clock.nowMs();
-    const decision = pipeline.decide({ ...request, pools }, shards, nowMs, queues);
-    if (decision.kind === 'placed' || fallbackPools.length === 0) return decision;
+    let decision = pipeline.decide({ ...request, pools }, shards, nowMs, queues);
     // The conversation's pool has no shard to take it: the model's other pools serve it meanwhile.
-    return pipeline.decide({ ...request, pools: fallbackPools }, shards, nowMs, queues);
+    if (decision.kind !== 'placed' && fallbackPools.length > 0)
+      decision = pipeline.decide({ ...request, pools: fallbackPools }, shards, nowMs, queues);
+    if (decision.kind !== 'placed') return { decision };
+    const placement = this.weighSpill(command, this.withPlacedPrefix(command, decision));
+    if (placement.decision.kind === 'placed')
+      this.deps.prefixes?.record(
+        command.conversationId,
+        placement.decision.shard.id,
+        command.promptBlocks,
+      );
+    return placement;
   }
+
+  /**
+   * An affinity placement predicted with the context the router knows it sent the shard, when that
+   * is more than placement saw: the turn's prefill there, and so the backlog admission counts for
+   * the shard, is only what is new.
+   */
+  private withPlacedPrefix(command: PlaceTurnCommand, decision: PlacedDecision): PlacedDecision {
+    const held = this.heldByRecord(command, decision.shard);
+    if (decision.reason !== 'affinity' || held === 0) return decision;
+    const predicted = withCachedPrefix(
+      decision.shard,
+      command.promptTokens,
+      decision.scores.predicted,
+      held,
+      this.latency(),
+    );
+    if (predicted === decision.scores.predicted) return decision;
+    return { ...decision, scores: { ...decision.scores, predicted } };
+  }
+
+  private heldByRecord(command: PlaceTurnCommand, shard: ShardView): number {
+    const prefixes = this.deps.prefixes;
+    return prefixes === undefined
+      ? 0
+      : prefixes.heldOn(command.conversationId, shard.id, command.promptBlocks);
+  }
+
+  private latency(): LatencyModelConfig {
+    return this.deps.latency ?? DEFAULT_LATENCY_MODEL;
+  }
+
+  /**
+   * A spill placement proposed is taken only when what it buys the turn exceeds what its recomputed
+   * prefill costs the target's turns (domain weighSpill); declined, the turn stays on its own shard
+   * as an affinity placement, where admission still refuses it if its deadline cannot be met.
+   */
+  private weighSpill(command: PlaceTurnCommand, decision: PlacedDecision): Placement {
+    const spillCost = this.deps.spillCost;
+    if (spillCost === undefined || decision.reason !== 'spill') return { decision };
+    const home =
+      decision.previousShardId === undefined
+        ? undefined
+        : this.deps.shards.get(decision.previousShardId);
+    const onHomeAsPlaced = decision.scores.predictedOnLeft;
+    if (home === undefined || onHomeAsPlaced === undefined) return { decision };
+    const target = decision.shard;
+    const match = new PrefixMatch(command.promptBlocks);
+    const homeBlocks = Math.max(match.blocksOn(home), this.heldByRecord(command, home));
+    const targetBlocks = match.blocksOn(target);
+    const recompute = recomputedPrefill(
+      target,
+      command.promptTokens,
+      homeBlocks,
+      targetBlocks,
+      this.latency(),
+    );
+    const onHome = withCachedPrefix(
+      home,
+      command.promptTokens,
+      onHomeAsPlaced,
+      homeBlocks,
+      this.latency(),
+    );
+    const budgetMs = decision.scores.budgetMs;
+    const waitingOnTarget = spillCost.shards.turnsAwaitingFirstToken(target.id);
+    const verdict = weighSpill(
+      {
+        budgetMs,
+        home: onHome,
+        target: decision.scores.predicted,
+        recomputeMs: recompute.ms,
+        waitingOnTarget,
+        refusedAtHome: spillCost.shards.wouldRefuse(home.id, {
+          priority: command.priority,
+          budgetMs,
+          prefillMs: onHome.prefillMs,
+        }),
+      },
+      spillCost.config,
+    );
+    const spill: SpillWeighed = {
+      ...verdict,
+      fromShardId: home.id,
+      toShardId: target.id,
+      recomputeTokens: recompute.tokens,
+      recomputeMs: recompute.ms,
+      waitingOnTarget,
+    };
+    spillCost.log?.debug('spill weighed', () => ({
+      turnId: command.turnId,
+      conversationId: command.conversationId,
+      taken: spill.spill,
+      why: spill.why,
+      from: spill.fromShardId,
+      to: spill.toShardId,
+      budgetMs: rounded(budgetMs),
+      predictedTtftHomeMs: rounded(onHome.ttftMs),
+      predictedWaitHomeMs: rounded(onHome.queueWaitMs),
+      predictedTtftHomeAsPlacedMs: rounded(onHomeAsPlaced.ttftMs),
+      predictedTtftTargetMs: rounded(decision.scores.predicted.ttftMs),
+      predictedWaitTargetMs: rounded(decision.scores.predicted.queueWaitMs),
+      cachedBlocksHome: homeBlocks,
+      cachedBlocksTarget: targetBlocks,
+      gainMs: rounded(spill.gainMs),
+      recomputeTokens: spill.recomputeTokens,
+      recomputeMs: rounded(spill.recomputeMs),
+      waitingOnTarget,
+      turnsCharged: spill.turnsCharged,
+      costMs: rounded(spill.costMs),
+    }));
+    if (verdict.spill) return { decision, spill };
+    if (verdict.why === 'cost-exceeds-gain' || verdict.why === 'home-within-budget')
+      spillCost.metrics?.spillDeclined(verdict.why);
+    return { decision: stayHome(home, onHome, budgetMs), spill };
+  }
+}
+
+/** A placement, with the spill weighing that shaped it, if there was one. */
+interface Placement {
+  readonly decision: PlacementDecision;
+  readonly spill?: SpillWeighed | undefined;
+}
+
+/** The turn stays on its own shard: an affinity placement, as if no spill had been proposed. */
+function stayHome(
+  home: ShardView,
+  onHome: PlacedDecision['scores']['predicted'],
+  budgetMs: number,
+): PlacedDecision {
+  return {
+    kind: 'placed',
+    shard: home,
+    reason: 'affinity',
+    previousShardId: undefined,
+    scores: { total: 0, byScorer: {}, candidates: 1, budgetMs, predicted: onHome },
+  };
+}
+
+function rounded(value: number): number {
+  return Math.round(value * 10) / 10;
 }
 
 /** The registry's answer when the shard itself cannot take the pin (see shard-metadata's README). */

@@ -110,6 +110,23 @@ describe('latency model', () => {
     });
   });
 
+  it('prices attention when configured: quadratic in the context, less what is cached', () => {
+    const attention = { ...config, prefillAttentionMsPerMillionPairs: 0.95 };
+    const idle = aShard({ capacity });
+    // 17,600 tokens cold: 2,200 ms linear + (17,600² / 2) pairs × 0.95 ms per million = 147.1 ms.
+    const cold = { ...turn, promptTokens: 17_600 };
+    expect(predictLatency(idle, cold, attention).prefillMs).toBeCloseTo(2_347.1, 1);
+    expect(predictLatency(idle, cold, config).prefillMs).toBe(2_200);
+    // 1,000 blocks (16,000 tokens) cached: 200 ms + (17,600² − 16,000²) / 2 × 0.95 / 1e6 = 25.5 ms.
+    expect(predictLatency(idle, { ...cold, cachedBlocks: 1_000 }, attention).prefillMs).toBeCloseTo(
+      225.5,
+      1,
+    );
+    // A shard twice the default speed does both halves twice as fast.
+    const fast = aShard({ capacity: { ...capacity, prefillTokensPerSecond: 16_000 } });
+    expect(predictLatency(fast, cold, attention).prefillMs).toBeCloseTo(2_347.1 / 2, 1);
+  });
+
   it('falls back to defaults for a shard that has not reported latencies yet', () => {
     const cold = aShard({ capacity });
     expect(turnServiceMs(cold, config)).toBe(config.defaultTtftMs + config.defaultItlMs * 100);
