@@ -77,6 +77,37 @@ describe('admission', () => {
     );
   });
 
+  it('keeps exactly the completions a filter over the window would keep, whatever the pace', () => {
+    // The rule as first written: every completion inside the window, the most recent 128 of them.
+    const byFilter = (kept: readonly number[], at: number, completed: boolean): number[] => {
+      const recent = kept.filter((t) => t > at - options.drainWindowMs);
+      if (completed) recent.push(at);
+      return recent.slice(-MAX_TRACKED_COMPLETIONS);
+    };
+    let state = initialAdmissionState;
+    let expected: number[] = [];
+    let at = 0;
+    let mismatches = 0;
+    let longest = 0;
+    // Slow and fast stretches, pauses longer than the window, releases that complete nothing.
+    for (let i = 0; i < 4_000; i++) {
+      at += i % 997 === 0 ? 12_000 : (i * 7919) % (i < 2_000 ? 300 : 40);
+      const completed = i % 5 !== 0;
+      state = released(admitted(state), at, options, completed);
+      expected = byFilter(expected, at, completed);
+      if (state.completions.join() !== expected.join()) mismatches++;
+      longest = Math.max(longest, state.completions.length);
+    }
+    expect(mismatches).toBe(0);
+    expect(longest).toBe(MAX_TRACKED_COMPLETIONS);
+  });
+
+  it('does not copy the list for a release that neither finishes a turn nor expires one', () => {
+    const state = released(admitted(withInFlight(0, [9_000, 9_500])), 10_000, options, false);
+    const again = released(admitted(state), 10_001, options, false);
+    expect(again.completions).toBe(state.completions);
+  });
+
   it('after a router shed, sheds that priority and below until the hint passes, never the ones above', () => {
     const state = fleetSaturated(initialAdmissionState, 'standard', 3_000, 1_000);
     expect(decideAdmission(state, 'low', 2_000, options)).toEqual({

@@ -108,15 +108,37 @@ export function released(
   options: AdmissionOptions,
   completed: boolean,
 ): AdmissionState {
-  const horizon = nowMs - options.drainWindowMs;
-  const recent = state.completions.filter((at) => at > horizon);
-  if (completed) recent.push(nowMs);
   return {
     ...state,
     inFlight: Math.max(0, state.inFlight - 1),
-    completions:
-      recent.length > MAX_TRACKED_COMPLETIONS ? recent.slice(-MAX_TRACKED_COMPLETIONS) : recent,
+    completions: recentCompletions(
+      state.completions,
+      nowMs - options.drainWindowMs,
+      completed ? nowMs : undefined,
+    ),
   };
+}
+
+/**
+ * The completions to keep: those after `horizon`, plus `added`, at most MAX_TRACKED_COMPLETIONS.
+ * Runs on every released turn, so it copies the list once instead of filtering it: completions
+ * are kept in the order they happened, so the expired ones are at the front. (A wall clock that
+ * steps back can leave an expired one behind a newer one; drainRatePerSecond skips it.)
+ */
+function recentCompletions(
+  completions: readonly number[],
+  horizon: number,
+  added: number | undefined,
+): readonly number[] {
+  let start = 0;
+  while (start < completions.length && (completions[start] ?? horizon) <= horizon) start++;
+  const extra = added === undefined ? 0 : 1;
+  start = Math.max(start, completions.length + extra - MAX_TRACKED_COMPLETIONS);
+  if (added === undefined) return start === 0 ? completions : completions.slice(start);
+  const kept = new Array<number>(completions.length - start + 1);
+  for (let i = start; i < completions.length; i++) kept[i - start] = completions[i] ?? added;
+  kept[kept.length - 1] = added;
+  return kept;
 }
 
 /** The router shed a turn of `priority` and said when to come back. */

@@ -11,6 +11,7 @@ import {
   idempotencyKeyOf,
   toSampling,
 } from './request-headers.js';
+import { parseCommonChatCompletion } from './schemas/chat-completion.fast-path.js';
 import { chatCompletionRequestSchema } from './schemas/chat-completion.schema.js';
 import { parseWith } from './schemas/parse.js';
 import { sendTurn } from './turn-response.js';
@@ -34,7 +35,8 @@ export class ChatCompletionsHttpController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const parsed = parseWith(this.schema, body);
+    const parsed =
+      parseCommonChatCompletion(body, this.settings.limits) ?? parseWith(this.schema, body);
     const conversationId = affinityConversationIdOf(request);
     const idempotencyKey = idempotencyKeyOf(request);
     const outcome = await this.completeChat.execute({

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '@spillway/errors';
 import { bearerToken, parseApiKey } from '../../domain/api-key.js';
 import { type Tenant } from '../../domain/tenant.js';
@@ -61,8 +61,9 @@ export class AuthenticateApiKey {
   }
 }
 
+/** One-shot `hash()`: no Hash object per request, same digest as createHash. */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 function sameHash(a: string, b: string): boolean {
