@@ -554,9 +554,10 @@ describe('place turn', () => {
       expect(lines).toEqual([]);
     });
     it('keeps home a turn whose context the router knows home holds, predicting only what is new', async () => {
-      // Home's report lists none of the prompt (it is longer than the report's window), so
-      // placement predicts the whole 1.6 s prefill there and proposes a spill; but the router sent
-      // home this conversation's previous prompt, 999 of these blocks.
+      // Home's report lists none of the prompt (it is longer than the report's window), so from
+      // the report alone placement would predict the whole 1.6 s prefill there and propose a
+      // spill; but the router sent home this conversation's previous prompt, 999 of these blocks,
+      // and placement is told so: no spill is proposed, none declined.
       const registry = new InMemoryRegistry();
       registry.authority.compareAndSet('c-1', 0, 'home');
       const shards = aDirectory(
@@ -588,9 +589,9 @@ describe('place turn', () => {
           shard: { id: 'home' },
           scores: { predicted: { queueWaitMs: 1_900, prefillMs: 1.6 } },
         },
-        spill: { spill: false, why: 'home-within-budget', recomputeTokens: 15_984 },
       });
-      expect(declined).toEqual(['home-within-budget']);
+      expect(result.kind === 'placed' && result.spill).toBe(undefined);
+      expect(declined).toEqual([]);
       // The next turn, which extends this one, is known to be there too.
       expect(prefixes.heldOn('c-1', 'home', [...blocks, 1_001])).toBe(1_000);
     });

@@ -372,6 +372,16 @@ export class PlaceTurn {
     const request = {
       conversationId: command.conversationId,
       assignedShardId: assignment?.shardId,
+      // What the router sent the conversation's shard: the turn's prefill there is only what is
+      // new, which is what admission counts as the shard's backlog until the first token.
+      assignedCachedBlocks:
+        assignment === undefined
+          ? undefined
+          : this.deps.prefixes?.heldOn(
+              command.conversationId,
+              assignment.shardId,
+              command.promptBlocks,
+            ),
       promptBlocks: command.promptBlocks,
       promptTokens: command.promptTokens,
       priority: command.priority,
@@ -386,7 +396,7 @@ export class PlaceTurn {
     if (decision.kind !== 'placed' && fallbackPools.length > 0)
       decision = pipeline.decide({ ...request, pools: fallbackPools }, shards, nowMs, queues);
     if (decision.kind !== 'placed') return { decision };
-    const placement = this.weighSpill(command, this.withPlacedPrefix(command, decision));
+    const placement = this.weighSpill(command, decision);
     if (placement.decision.kind === 'placed')
       this.deps.prefixes?.record(
         command.conversationId,
@@ -394,25 +404,6 @@ export class PlaceTurn {
         command.promptBlocks,
       );
     return placement;
-  }
-
-  /**
-   * An affinity placement predicted with the context the router knows it sent the shard, when that
-   * is more than placement saw: the turn's prefill there, and so the backlog admission counts for
-   * the shard, is only what is new.
-   */
-  private withPlacedPrefix(command: PlaceTurnCommand, decision: PlacedDecision): PlacedDecision {
-    const held = this.heldByRecord(command, decision.shard);
-    if (decision.reason !== 'affinity' || held === 0) return decision;
-    const predicted = withCachedPrefix(
-      decision.shard,
-      command.promptTokens,
-      decision.scores.predicted,
-      held,
-      this.latency(),
-    );
-    if (predicted === decision.scores.predicted) return decision;
-    return { ...decision, scores: { ...decision.scores, predicted } };
   }
 
   private heldByRecord(command: PlaceTurnCommand, shard: ShardView): number {

@@ -73,6 +73,33 @@ describe('placement pipeline', () => {
       expect(decision.scores.predicted.ttftMs).toBeLessThanOrEqual(decision.scores.budgetMs);
     });
 
+    it('counts the context the router knows the shard holds, which its report is too short to list', () => {
+      // 16,000 tokens at 10,000 tokens/s behind 1 s of prefill: 2.6 s from the report alone, past
+      // the 2 s budget; with 999 of the 1,000 blocks known to be there, 1 s and a little.
+      const long = Array.from({ length: 1_000 }, (_, i) => 5_000 + i);
+      const shards = aDirectory(
+        shard({ id: 'home', load: { inFlight: 1, running: 1, prefillBacklogMs: 1_000 } }),
+        shard({ id: 'spare' }),
+      );
+      const request = aRequest({
+        assignedShardId: 'home',
+        promptBlocks: long,
+        promptTokens: 16_000,
+      });
+
+      const fromReport = placed(pipeline().decide(request, shards, 0));
+      const known = placed(pipeline().decide({ ...request, assignedCachedBlocks: 999 }, shards, 0));
+
+      expect(fromReport).toMatchObject({ reason: 'spill', shard: { id: 'spare' } });
+      expect(fromReport.scores.predictedOnLeft?.prefillMs).toBe(1_600);
+      expect(known).toMatchObject({ reason: 'affinity', shard: { id: 'home' } });
+      expect(known.scores.predicted).toEqual({
+        queueWaitMs: 1_000,
+        prefillMs: 1.6,
+        ttftMs: 1_001.6,
+      });
+    });
+
     it('spills to the shard that holds more of the prompt, in the caller zone first', () => {
       const shards = aDirectory(
         shard({ id: 'home', zone: 'east', blocks: conversation, load: swamped }),

@@ -78,6 +78,9 @@ export class PlacementPipeline {
     );
     const assigned =
       request.assignedShardId === undefined ? undefined : shards.get(request.assignedShardId);
+    if (assigned !== undefined && (request.assignedCachedBlocks ?? 0) > 0) {
+      match.holdsAtLeast(assigned, request.assignedCachedBlocks ?? 0);
+    }
 
     if (assigned !== undefined && this.canKeep(assigned, context)) {
       const onAssigned = context.predictedLatency(assigned);

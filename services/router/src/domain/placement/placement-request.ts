@@ -20,6 +20,12 @@ export interface PlacementRequest {
   readonly conversationId: string;
   /** The conversation's current pin, if it has one. */
   readonly assignedShardId?: string | undefined;
+  /**
+   * Leading prompt blocks the router knows the assigned shard holds, because it sent them there
+   * (PlacedPrefixes). A shard's load report lists only its most recent blocks, so a long
+   * conversation can look uncached on its own shard; placement takes the larger of the two.
+   */
+  readonly assignedCachedBlocks?: number | undefined;
   /** Chained block hashes of the prompt, first block first (prefix-blocks.ts). */
   readonly promptBlocks: readonly number[];
   readonly promptTokens: number;

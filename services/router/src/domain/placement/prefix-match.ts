@@ -108,6 +108,22 @@ export class PrefixMatch {
     return this.recordedDepth(shard);
   }
 
+  /**
+   * Tells the match that `shard` holds at least `blocks` leading blocks (the router sent them
+   * there): its depth becomes the larger of that and what its block set shows.
+   */
+  holdsAtLeast(shard: ShardView, blocks: number): void {
+    const depth = Math.min(this.blocks.length, Math.max(0, Math.floor(blocks)));
+    if (depth <= this.blocksOn(shard)) return;
+    const at = this.resolvedShards.indexOf(shard);
+    if (at >= 0) this.resolvedDepths[at] = depth;
+    else {
+      this.resolvedShards.push(shard);
+      this.resolvedDepths.push(depth);
+    }
+    if (this.lastShard === shard) this.lastDepth = depth;
+  }
+
   blocksOn(shard: ShardView): number {
     if (shard === this.lastShard) return this.lastDepth;
     const resolved = this.resolvedShards.indexOf(shard);
