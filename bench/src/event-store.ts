@@ -13,7 +13,7 @@
 // bench/results/event-store.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -127,7 +127,9 @@ async function startService(
       'dist/main.js',
     ],
     {
-      cwd: `${root}services/conversation-state`,
+      // BENCH_SERVICE_DIR: another build of the service (e.g. a copy of the previous commit's
+      // dist with its own node_modules), for A/B runs back to back.
+      cwd: process.env.BENCH_SERVICE_DIR ?? `${root}services/conversation-state`,
       env: { ...process.env, GRPC_PORT: '0', KAFKA_BROKERS: brokers.join(','), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -167,6 +169,83 @@ function cpuSeconds(pid: number | undefined): number {
     return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
   } catch {
     return NaN;
+  }
+}
+
+/** Pids of the Kafka broker (the JVM whose main class is kafka.Kafka), from /proc. */
+function kafkaPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * CPU of everything that serves the event store during a phase, not only our two processes: the
+ * PostgreSQL backends connected to the bench's database (another session's backends are not
+ * counted; the server's shared WAL writer and checkpointer are not either), the Kafka broker (shared
+ * with other sessions' topics, so an upper bound) and this bench process (32 writer loops and the
+ * lag consumer).
+ */
+class MachineCpu {
+  private readonly before = new Map<number, number>();
+  private benchBefore = process.cpuUsage();
+  private commitsBefore = 0;
+
+  constructor(
+    private readonly db: pg.Client,
+    private readonly database: string,
+  ) {}
+
+  private async backendPids(): Promise<number[]> {
+    const { rows } = await this.db.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [this.database],
+    );
+    return rows.map((row) => row.pid);
+  }
+
+  /** Transactions committed in the bench's database (appends, relay reads and marks). */
+  private async commits(): Promise<number> {
+    // Backends report their counts within a second or so; wait for that before reading.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await this.db.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await this.db.query<{ commits: string }>(
+      'SELECT xact_commit::text AS commits FROM pg_stat_database WHERE datname = $1',
+      [this.database],
+    );
+    return Number(rows[0]?.commits ?? NaN);
+  }
+
+  async start(): Promise<void> {
+    this.commitsBefore = await this.commits();
+    this.before.clear();
+    for (const pid of [...(await this.backendPids()), ...kafkaPids()])
+      this.before.set(pid, cpuSeconds(pid));
+    this.benchBefore = process.cpuUsage();
+  }
+
+  /** CPU seconds since start(): a backend that ended meanwhile is missing (pools keep theirs). */
+  async stop(): Promise<{ postgres: number; kafka: number; bench: number; commits: number }> {
+    const since = (pid: number): number => {
+      const now = cpuSeconds(pid);
+      return Number.isNaN(now) ? 0 : now - (this.before.get(pid) ?? 0);
+    };
+    const postgres = (await this.backendPids()).reduce((sum, pid) => sum + since(pid), 0);
+    const kafka = kafkaPids().reduce((sum, pid) => sum + since(pid), 0);
+    const { user, system } = process.cpuUsage(this.benchBefore);
+    const bench = (user + system) / 1e6;
+    return { postgres, kafka, bench, commits: (await this.commits()) - this.commitsBefore };
   }
 }
 
@@ -455,8 +534,25 @@ async function main(): Promise<void> {
   );
   await subscriber.start();
 
+  const outbox = new pg.Client({ connectionString: databaseUrl });
+  await outbox.connect();
+  const machineCpu = new MachineCpu(outbox, database);
+  /** Waits (at most 20 s) until the relay has published every outbox row. */
+  const drained = async (): Promise<void> => {
+    const drainDeadline = Date.now() + 20_000;
+    while (Date.now() < drainDeadline) {
+      const { rows } = await outbox.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+      );
+      if (rows[0]?.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
   try {
     await appendBatches(client, 'bench-warmup', BATCH); // JIT, pools, partitions leaders
+    await drained();
+    await machineCpu.start();
     const batchedFrom = Date.now();
     const cpuBefore = [service.child.pid, relay?.child.pid].map(cpuSeconds);
     const batched = await appendBatches(client, 'bench', BATCH);
@@ -466,20 +562,12 @@ async function main(): Promise<void> {
     // Let the relay finish the phase's rows before its CPU is read: it lags the writers.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const relayCpuAfterDrain = cpuSeconds(relay?.child.pid) - (cpuBefore[1] ?? NaN);
+    const batchedMachineCpu = await machineCpu.stop();
     const commands = await appendCommands(client, 'bench-commands');
 
-    const outbox = new pg.Client({ connectionString: databaseUrl });
-    await outbox.connect();
     /** Lets the relay drain, then measures the lag of the events appended between `from` and `to`. */
     const lagOf = async (from: number, to: number) => {
-      const drainDeadline = Date.now() + 20_000;
-      while (Date.now() < drainDeadline) {
-        const { rows } = await outbox.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
-        );
-        if (rows[0]?.n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await drained();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const inPhase = lags.filter((lag) => lag.receivedAt >= from && lag.receivedAt <= to + 5_000);
       const occurred = inPhase.map((lag) => lag.lagMs).sort((a, b) => a - b);
@@ -521,12 +609,22 @@ async function main(): Promise<void> {
     const outboxLags = batchedLag.toConsumer;
 
     // The target's rate: appends offered at PACED_EVENTS_PER_SECOND, and the lag at that rate.
+    await drained();
+    await machineCpu.start();
     const pacedFrom = Date.now();
+    const pacedCpuBefore = [service.child.pid, relay?.child.pid].map(cpuSeconds);
     const paced = await appendBatches(client, 'bench-paced', BATCH, {
       eventsPerSecond: PACED_EVENTS_PER_SECOND,
       phaseMs: PACED_PHASE_MS,
     });
     const pacedTo = Date.now();
+    await drained();
+    const pacedServiceCpu = {
+      writer: cpuSeconds(service.child.pid) - (pacedCpuBefore[0] ?? NaN),
+      relay: cpuSeconds(relay?.child.pid) - (pacedCpuBefore[1] ?? NaN),
+    };
+    const { commits: pacedCommits, ...pacedMachineCpu } = await machineCpu.stop();
+    const pacedCpu = { ...pacedServiceCpu, ...pacedMachineCpu };
     const pacedLag = await lagOf(pacedFrom, pacedTo);
 
     // A 200-turn conversation, appended in router-sized batches.
@@ -565,7 +663,6 @@ async function main(): Promise<void> {
     };
     coldClient.close();
     await stopService(cold.child);
-    await outbox.end();
 
     const report = {
       benchmark: 'event-store',
@@ -591,6 +688,15 @@ async function main(): Promise<void> {
         relay: round(((separateRelay ? relayCpuAfterDrain : NaN) * 1e6) / batched.events),
         writerCpuSeconds: round(writerCpu),
         relayCpuSeconds: round(relayCpu),
+        // The rest of the machine's share (see MachineCpu), including the relay's 2 s to drain.
+        postgresBackends: round((batchedMachineCpu.postgres * 1e6) / batched.events),
+        kafkaBroker: round((batchedMachineCpu.kafka * 1e6) / batched.events),
+        benchProcess: round((batchedMachineCpu.bench * 1e6) / batched.events),
+      },
+      // PostgreSQL transactions (statements, mostly) per 1,000 events: appends, relay reads, marks.
+      commitsPer1000Events: {
+        batched: round((batchedMachineCpu.commits * 1e3) / batched.events),
+        paced: round((pacedCommits * 1e3) / paced.events),
       },
       // From the outbox row's insert (the append's commit) to the consumer.
       outboxToKafkaLagMs: {
@@ -620,6 +726,13 @@ async function main(): Promise<void> {
         eventsPerSecondDone: paced.eventsPerSecond,
         outboxToKafkaAckMs: summary(pacedLag.toKafka),
         outboxToKafkaLagMs: summary(pacedLag.toConsumer),
+        // CPU per 1,000 events of the paced phase, until the relay has published all of them.
+        cpuMsPer1000Events: Object.fromEntries(
+          Object.entries(pacedCpu).map(([name, seconds]) => [
+            name,
+            round((seconds * 1e6) / paced.events),
+          ]),
+        ),
       },
       context200Turns: { version, warmCache: warm, snapshotPlusTail: snapshotOnly },
       targets: { appendsPerSecond: 5_000, lagP99Ms: 100, context200TurnsMs: 5 },
@@ -628,6 +741,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(report, null, 2));
   } finally {
     client.close();
+    await outbox.end();
     await subscriber.stop();
     await stopService(service.child);
     if (relay) await stopService(relay.child);

@@ -9,11 +9,20 @@ export interface EventCodec<T> {
   decode(bytes: Uint8Array): T;
 }
 
+/** What ts-proto's `encode` writes into (@bufbuild/protobuf's BinaryWriter). */
+export interface ProtobufWriter {
+  /** The bytes written so far, as a copy; the writer is then empty and reusable. */
+  finish(): Uint8Array;
+}
+
 /** The shape ts-proto generates for every message (`MessageFns<T>`). */
 export interface ProtobufMessage<T> {
-  encode(message: T): { finish(): Uint8Array };
+  encode(message: T, writer?: ProtobufWriter): ProtobufWriter;
   decode(bytes: Uint8Array): T;
 }
+
+/** A writer whose buffer grew past this is not kept for the next event. */
+const REUSED_WRITER_MAX_BYTES = 64 * 1024;
 
 type EventNamespace = typeof events;
 
@@ -29,9 +38,19 @@ export type EventMessage<N extends EventMessageName> =
 const EVENTS_PACKAGE = 'spillway.events.v1';
 
 export function protobufCodec<T>(type: string, message: ProtobufMessage<T>): EventCodec<T> {
+  // One writer per codec, reused: a fresh one starts empty and grows (a new buffer and a copy each
+  // time) to the event's size, on every event. Encoding is synchronous, so no two encodes share it.
+  let writer: ProtobufWriter | undefined;
   return {
     type,
-    encode: (event) => message.encode(event).finish(),
+    encode: (event) => {
+      const reused = writer;
+      writer = undefined; // a throw mid-encode leaves it half-written: never reuse that one
+      const used = reused === undefined ? message.encode(event) : message.encode(event, reused);
+      const bytes = used.finish();
+      if (bytes.byteLength <= REUSED_WRITER_MAX_BYTES) writer = used;
+      return bytes;
+    },
     decode: (bytes) => message.decode(bytes),
   };
 }

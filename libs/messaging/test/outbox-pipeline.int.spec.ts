@@ -1,6 +1,6 @@
 import type { events } from '@spillway/contracts';
 import { waitFor, type TestDatabase } from '@spillway/testing';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import {
   OutboxRelay,
   enqueueOutbox,
@@ -63,7 +63,10 @@ function recordingPool(pool: Pool, statements: string[]): Pool {
       const client: PoolClient = await pool.connect();
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
       (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
-        if (typeof args[0] === 'string') statements.push(args[0]);
+        // Text, or a query config ({ name, text, values }: the relay's prepared reads).
+        const [first] = args as [string | { text?: unknown } | undefined];
+        const text = typeof first === 'string' ? first : first?.text;
+        if (typeof text === 'string') statements.push(text);
         return query(...args);
       };
       return client;
@@ -230,12 +233,16 @@ describe('outbox relay: pipelined sends and leadership', () => {
     let markIssuedAt = Number.NaN;
     const slowMarks = {
       connect: database.pool.connect.bind(database.pool),
-      query: async (text: string, values?: unknown[]) => {
+      // Text and values, or a query config ({ name, text, values }: the relay's prepared mark).
+      query: async (query: string | { readonly text: string }, values?: unknown[]) => {
+        const text = typeof query === 'string' ? query : query.text;
         if (text.startsWith('UPDATE')) {
           markIssuedAt = Date.now();
           await new Promise((resolve) => setTimeout(resolve, 300));
         }
-        return database.pool.query(text, values);
+        return typeof query === 'string'
+          ? database.pool.query(query, values)
+          : database.pool.query(query as QueryConfig);
       },
       options: database.pool.options,
     } as unknown as Pool;

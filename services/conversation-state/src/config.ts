@@ -15,6 +15,12 @@ export const conversationStateConfigSchema = z.object({
   SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(50),
   /** Conversation states kept in memory, each checked against the stream version before use. */
   STATE_CACHE_SIZE: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * Append statements in flight at once. Appends to other conversations that arrive meanwhile wait
+   * and share the next statement (group commit): fewer in flight means bigger groups, and fewer
+   * statements, commits and WAL flushes per event on PostgreSQL.
+   */
+  APPEND_STATEMENTS_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(2),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   OUTBOX_POLL_INTERVAL_MS: env.durationMs(50),
   /** How long published outbox rows are kept before the relaying replica deletes them. */

@@ -63,6 +63,7 @@ export class ConversationStateModule {
               topic: defineTopic(config.CONVERSATION_EVENTS_TOPIC, eventCodec('ConversationEvent')),
               source: EVENT_SOURCE,
               newId: () => ids.newId(),
+              groupCommit: { maxInFlight: config.APPEND_STATEMENTS_IN_FLIGHT, maxWrites: 64 },
             }),
         },
         {

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { extractTraceContext, injectTraceContext, recordError } from '@spillway/telemetry';
 import type { Message, Producer, TopicMessages } from 'kafkajs';
 import {
@@ -53,7 +53,11 @@ export class KafkaEventPublisher implements EventPublisher {
     if (events.length === 0) return;
     // One PRODUCER span per event, not per batch: each event may come from a different trace (the
     // outbox relays many operations at once) and its consumer span must hang under its own.
-    const sends = events.map((event) => ({ event, span: this.startSpan(event) }));
+    const parentOf = parentContexts();
+    const sends = events.map((event): Send => {
+      const parent = parentOf(event.traceContext);
+      return { event, parent, span: this.startSpan(event, parent) };
+    });
     try {
       await this.producer.sendBatch({ acks: ACKS_ALL, topicMessages: groupByTopic(sends) });
       for (const { span } of sends) span.setStatus({ code: SpanStatusCode.OK });
@@ -88,7 +92,7 @@ export class KafkaEventPublisher implements EventPublisher {
     return this.renewing;
   }
 
-  private startSpan(event: EncodedEvent): Span {
+  private startSpan(event: EncodedEvent, parent: Context): Span {
     return messagingTracer().startSpan(
       producerSpanName(event.topic),
       {
@@ -104,25 +108,42 @@ export class KafkaEventPublisher implements EventPublisher {
           [ATTR.cloudEventsType]: event.type,
         },
       },
-      extractTraceContext(event.traceContext),
+      parent,
     );
   }
 }
 
 interface Send {
   readonly event: EncodedEvent;
+  /** The context of the operation that produced the event (its trace context, extracted). */
+  readonly parent: Context;
   readonly span: Span;
+}
+
+/**
+ * The parent context of each event of one send, extracted once per distinct trace context: the
+ * events of one operation (an append of ten) share theirs, and extraction parses the headers.
+ */
+function parentContexts(): (traceContext: Readonly<Record<string, string>>) => Context {
+  const extracted = new Map<string, Context>();
+  return (traceContext) => {
+    let key = '';
+    for (const [name, value] of Object.entries(traceContext)) key += `${name}\n${value}\n`;
+    let parent = extracted.get(key);
+    if (parent === undefined) {
+      parent = extractTraceContext(traceContext);
+      extracted.set(key, parent);
+    }
+    return parent;
+  };
 }
 
 /** kafkajs sends one request per broker; order within a topic is the order of `sends`. */
 function groupByTopic(sends: readonly Send[]): TopicMessages[] {
   const byTopic = new Map<string, Message[]>();
-  for (const { event, span } of sends) {
+  for (const { event, parent, span } of sends) {
     // The producer span's context, not the caller's, goes on the wire: it is the consumer's parent.
-    const headers = injectTraceContext(
-      cloudEventHeaders(event),
-      trace.setSpan(extractTraceContext(event.traceContext), span),
-    );
+    const headers = injectTraceContext(cloudEventHeaders(event), trace.setSpan(parent, span));
     const value = Buffer.from(event.data.buffer, event.data.byteOffset, event.data.byteLength);
     const messages = byTopic.get(event.topic) ?? [];
     messages.push({ key: event.key, value, headers });

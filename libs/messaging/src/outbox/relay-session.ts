@@ -67,6 +67,7 @@ export class RelaySession {
     // A session lock is held until the session ends: once taken, there is no need to ask again.
     if (this.leading) return true;
     const { rows } = await this.query<{ leading: boolean }>(
+      undefined,
       'SELECT pg_try_advisory_lock(hashtext($1)) AS leading',
       [this.names.lockName],
     );
@@ -79,7 +80,9 @@ export class RelaySession {
    * a row is marked only once Kafka has acknowledged it, so a crash before that sends it again.
    */
   async claim(limit: number, sending: readonly string[]): Promise<OutboxRow[]> {
+    // Prepared (named) on this connection: parsed and planned once, not on every read.
     const { rows } = await this.query<OutboxRow>(
+      `spillway_outbox_claim_${this.names.schema}`,
       `SELECT id, event_id, topic, key, type, payload, headers,
               extract(epoch FROM clock_timestamp() - created_at) * 1000 AS lag_ms
          FROM ${this.names.table}
@@ -107,10 +110,16 @@ export class RelaySession {
    * A failed statement discards the connection: whatever the cause, the next cycle starts on a
    * fresh one rather than guess whether this one (and its lock) is still good.
    */
-  private async query<R extends object>(text: string, values: unknown[]): Promise<{ rows: R[] }> {
+  private async query<R extends object>(
+    name: string | undefined,
+    text: string,
+    values: unknown[],
+  ): Promise<{ rows: R[] }> {
     if (this.broken) throw new Error(`the relay's connection for ${this.names.table} is closed`);
     try {
-      return await this.client.query<R>(text, values);
+      return await this.client.query<R>(
+        name === undefined ? { text, values } : { name, text, values },
+      );
     } catch (error) {
       this.close(error);
       throw error;
@@ -151,10 +160,12 @@ export async function markPublished(
   rows: readonly OutboxRow[],
   acknowledgedAt: Date,
 ): Promise<void> {
-  await pool.query(`UPDATE ${names.table} SET published_at = $2 WHERE id = ANY($1::bigint[])`, [
-    rows.map((row) => row.id),
-    acknowledgedAt,
-  ]);
+  // Prepared on each pooled connection the first time it marks.
+  await pool.query({
+    name: `spillway_outbox_mark_${names.schema}`,
+    text: `UPDATE ${names.table} SET published_at = $2 WHERE id = ANY($1::bigint[])`,
+    values: [rows.map((row) => row.id), acknowledgedAt],
+  });
 }
 
 export function toEncodedEvent(row: OutboxRow): EncodedEvent {
