@@ -52,6 +52,15 @@ const RECENT_BLOCKS = 1_024;
 const SYSTEM_PROMPT_BLOCKS = 32;
 const ZONES = ['zone-a', 'zone-b', 'zone-c'];
 const MAX_IN_FLIGHT = 32;
+/**
+ * `hot` (default): each request's prompt blocks are read just before its decision, as they are in
+ * the router, which computes them for the turn right before placing it. `cold`: as built, 20,000
+ * requests ago (sessions 1–5 measured this way).
+ */
+const PROMPTS = process.env.PROMPTS ?? 'hot';
+if (PROMPTS !== 'hot' && PROMPTS !== 'cold')
+  throw new Error(`PROMPTS must be hot or cold, got ${PROMPTS}`);
+const HOT_PROMPTS = PROMPTS === 'hot';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run node with --expose-gc');
@@ -230,6 +239,13 @@ interface Timing {
   readonly meanCandidates: number;
   readonly loadAverage1m: { readonly before: number; readonly after: number };
 }
+/** Reads every block of a prompt (into the cache), returning something the JIT cannot drop. */
+function touch(blocks: readonly number[]): number {
+  let sum = 0;
+  for (let i = 0; i < blocks.length; i++) sum += blocks[i] ?? 0;
+  return sum > 0 ? 0 : 1;
+}
+
 /** What measuring an empty body costs, subtracted from every sample. */
 function measurementOverhead(): { wallUs: number; cpuUs: number } {
   const wall = new Float64Array(20_000);
@@ -315,6 +331,9 @@ async function measureDecisions(
     for (; i < count; i++) {
       if ((i & 1_023) === 0 && Date.now() > deadline) break;
       const request = requests[i % requests.length]!;
+      // The router hashes a turn's prompt into its blocks just before placing it, so the blocks
+      // are in cache when the decision reads them; read them here, untimed, to be alike.
+      if (HOT_PROMPTS) sink += touch(request.promptBlocks);
       started[i] = performance.now();
       const w0 = process.hrtime.bigint();
       const c0 = process.cpuUsage();
@@ -383,7 +402,47 @@ async function measureDecisions(
     loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0] ?? 0) },
   };
   console.log(label, JSON.stringify(timing));
+  if (process.env.TAIL === '1') describeTail(label, measuredCpu, reasons, requests, perRequestMin);
   return timing;
+}
+
+/**
+ * What the slowest 1 % of decisions were (TAIL=1): their reasons and prompt lengths, and how many
+ * of them were requests that are slow every time (their per-request minimum is in the tail too).
+ */
+function describeTail(
+  label: string,
+  cpu: Float64Array,
+  reasons: readonly string[],
+  requests: readonly PlacementRequest[],
+  perRequestMin: Float64Array,
+): void {
+  const p99 = percentiles(cpu).p99;
+  const tail: number[] = [];
+  for (let i = 0; i < cpu.length; i++) if ((cpu[i] ?? 0) > p99) tail.push(i);
+  const byReason: Record<string, number> = {};
+  const blocks: number[] = [];
+  let slowEveryTime = 0;
+  for (const i of tail) {
+    const reason = reasons[i] ?? '?';
+    byReason[reason] = (byReason[reason] ?? 0) + 1;
+    const r = i % requests.length;
+    blocks.push(requests[r]?.promptBlocks.length ?? 0);
+    if ((perRequestMin[r] ?? 0) > p99 / 2) slowEveryTime++;
+  }
+  blocks.sort((a, b) => a - b);
+  const allBlocks = requests.map((r) => r.promptBlocks.length).sort((a, b) => a - b);
+  console.log(
+    `${label} tail`,
+    JSON.stringify({
+      aboveP99Us: p99,
+      decisions: tail.length,
+      byReason,
+      promptBlocksP50: blocks[blocks.length >> 1],
+      allPromptBlocksP50: allBlocks[allBlocks.length >> 1],
+      minAboveHalfP99: slowEveryTime,
+    }),
+  );
 }
 
 /**
