@@ -15,6 +15,9 @@
 // builds, several configurations, and compare every decision field by field; exit 1 on a mismatch;
 // then with COMPARE_PASSES=n time both builds interleaved in this process, COMPARE_CLOCK=wall for
 // wall-clock time, COMPARE_CHECK=0 to skip the comparison).
+// PROMPTS=hot (default) reads each request's prompt blocks, untimed, just before its decision, as
+// the router has just hashed them; PROMPTS=cold decides them as built (sessions 1–5). TAIL=1 prints
+// what the slowest 1 % of decisions were.
 // Each run reports, besides the percentiles, the decisions without a GC, the least time each request
 // took over the passes, a fixed workload timed after every decision, and the load average.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
