@@ -543,21 +543,23 @@ async function main(): Promise<void> {
       for (const name of names) await calls[name](QUESTIONS[i % QUESTIONS.length]!, i);
 
     const cpuMs = (child: ChildProcess | undefined) => (child ? cpuMsOf(child) : Number.NaN);
-    const cpuBefore = {
+    const processCpu = () => ({
       sim: cpuMsOf(simChild),
       adapter: cpuMsOf(adapterChild),
       udsSim: cpuMs(udsSimChild),
       udsAdapter: cpuMs(udsAdapterChild),
-    };
-    const deadline = performance.now() + PHASE_LIMIT_MS;
-    const sequential: Record<PathName, Turn[]> = {
+    });
+    const turnsByPath = (): Record<PathName, Turn[]> => ({
       direct: [],
       directUds: [],
       adapter: [],
       adapterUds: [],
       floorGrpcJs: [],
       floorStack: [],
-    };
+    });
+    const cpuBefore = processCpu();
+    const deadline = performance.now() + PHASE_LIMIT_MS;
+    const sequential = turnsByPath();
     for (let i = 0; i < TURNS && performance.now() < deadline; i++) {
       const question = QUESTIONS[i % QUESTIONS.length]!;
       // Rotate which goes first so none always runs right after another's GC or timer.
@@ -567,11 +569,12 @@ async function main(): Promise<void> {
       }
     }
 
+    const cpuAfter = processCpu();
     const seqCpu = {
-      sim: cpuMsOf(simChild) - cpuBefore.sim,
-      adapter: cpuMsOf(adapterChild) - cpuBefore.adapter,
-      udsSim: cpuMs(udsSimChild) - cpuBefore.udsSim,
-      udsAdapter: cpuMs(udsAdapterChild) - cpuBefore.udsAdapter,
+      sim: cpuAfter.sim - cpuBefore.sim,
+      adapter: cpuAfter.adapter - cpuBefore.adapter,
+      udsSim: cpuAfter.udsSim - cpuBefore.udsSim,
+      udsAdapter: cpuAfter.udsAdapter - cpuBefore.udsAdapter,
     };
 
     const concurrentRun = async (call: Call): Promise<{ turns: Turn[]; wallMs: number }> => {
@@ -589,14 +592,7 @@ async function main(): Promise<void> {
       );
       return { turns, wallMs: performance.now() - begin };
     };
-    const concurrent: Record<PathName, Turn[]> = {
-      direct: [],
-      directUds: [],
-      adapter: [],
-      adapterUds: [],
-      floorGrpcJs: [],
-      floorStack: [],
-    };
+    const concurrent = turnsByPath();
     const turnsPerSecond: Partial<Record<PathName, number>> = {};
     let conAdapterCpuMs = Number.NaN;
     let conUdsAdapterCpuMs = Number.NaN;

@@ -19,6 +19,7 @@ export {
 } from './child-process.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { freePort } from './free-port.js';
+export { httpRequest, type HttpReply, type HttpTarget } from './http-request.js';
 export * from './otlp-collector.js';
 export {
   startPrivatePostgres,

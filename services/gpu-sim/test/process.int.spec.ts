@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { httpRequest } from '@spillway/testing';
 import { planChatReply } from '../src/index.js';
 import {
   eventually,
@@ -21,34 +21,6 @@ afterAll(() => {
   for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
   rmSync(socketDir, { recursive: true, force: true });
 });
-
-/** One HTTP request over a Unix domain socket (fetch cannot reach one): status and body. */
-function overSocket(
-  socketPath: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      {
-        socketPath,
-        path,
-        method: payload === undefined ? 'GET' : 'POST',
-        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 async function start(args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
   const server = await startChildServer(args, env);
@@ -146,9 +118,12 @@ describe('gpu-sim as a process', () => {
 
     const server = await start(['--uds', socketPath, '--time-scale', '0.001']);
     expect(server.url).toBe(`unix:${socketPath}`);
-    await eventually(async () => (await overSocket(socketPath, '/health')).status === 200, 20_000);
+    await eventually(
+      async () => (await httpRequest({ socketPath }, '/health')).status === 200,
+      20_000,
+    );
     const messages = [{ role: 'user' as const, content: 'hello' }];
-    const reply = await overSocket(socketPath, '/v1/chat/completions', {
+    const reply = await httpRequest({ socketPath }, '/v1/chat/completions', {
       messages,
       stream: true,
       max_tokens: 8,

@@ -20,6 +20,11 @@ import {
   untilFirstDelta,
 } from './factories/turns.js';
 import { startAdapter, type AdapterUnderTest } from './support/adapter-in-process.js';
+import {
+  expectEngineRequestCancelledWithCaller,
+  settleEngine,
+  SLOW,
+} from './support/slow-engine.js';
 import { startGpuSimProcess, type GpuSimProcess } from './support/gpu-sim-process.js';
 
 // One shard as it runs for real: the adapter's gRPC server in this process, the simulator as a
@@ -27,8 +32,6 @@ import { startGpuSimProcess, type GpuSimProcess } from './support/gpu-sim-proces
 const telemetry = startTelemetry({ serviceName: 'inference-adapter', traceExporter: 'memory' });
 const HEALTH_SERVING = 1;
 const HEALTH_NOT_SERVING = 2;
-// gpu-sim slowed so a stream stays open while the test acts on it (~70 ms per token).
-const SLOW = { mode: 'slow', factor: 1_000 } as const;
 
 describe('inference adapter against gpu-sim', () => {
   let sim: GpuSimProcess;
@@ -42,12 +45,7 @@ describe('inference adapter against gpu-sim', () => {
       MAX_IN_FLIGHT_STREAMS: '2',
     });
   });
-  afterEach(async () => {
-    await sim.setFault({ mode: 'none' });
-    await waitFor(async () => (await sim.metric('vllm:num_requests_running')) === 0, {
-      description: 'gpu-sim idle',
-    });
-  });
+  afterEach(() => settleEngine(sim));
   afterAll(async () => {
     await shard?.close();
     await sim?.stop();
@@ -110,17 +108,7 @@ describe('inference adapter against gpu-sim', () => {
   });
 
   it('cancels the engine request when the gRPC caller goes away', async () => {
-    await sim.setFault(SLOW);
-    const caller = new AbortController();
-    const stream = iterate(shard.client.generate(generateRequest(), { signal: caller.signal }));
-    await untilFirstDelta(stream);
-    expect(await sim.metric('vllm:num_requests_running')).toBe(1);
-    caller.abort();
-    await expect(untilEnd(stream)).rejects.toMatchObject({ name: 'AbortError' });
-    await waitFor(async () => (await sim.metric('vllm:num_requests_running')) === 0, {
-      description: 'gpu-sim running count back to 0',
-    });
-    await waitFor(() => shard.runtime.inFlight === 0, { description: 'the adapter slot freed' });
+    await expectEngineRequestCancelledWithCaller(sim, shard);
   });
 
   it('refuses the stream beyond MAX_IN_FLIGHT_STREAMS at once with RESOURCE_EXHAUSTED and a retry hint', async () => {

@@ -15,13 +15,16 @@ import {
   untilFirstDelta,
 } from './factories/turns.js';
 import { startAdapter, type AdapterUnderTest } from './support/adapter-in-process.js';
+import {
+  expectEngineRequestCancelledWithCaller,
+  settleEngine,
+  SLOW,
+} from './support/slow-engine.js';
 import { startGpuSimProcess, type GpuSimProcess } from './support/gpu-sim-process.js';
 
 // The adapter beside its engine, talking to it over a Unix domain socket (ENGINE_URL=unix:/path,
 // the engine started with --uds as vLLM's is): the real simulator as a child process.
 const telemetry = startTelemetry({ serviceName: 'inference-adapter', traceExporter: 'memory' });
-// gpu-sim slowed so a stream stays open while the test acts on it (~70 ms per token).
-const SLOW = { mode: 'slow', factor: 1_000 } as const;
 
 describe('inference adapter with its engine on a Unix domain socket', () => {
   const socketDir = mkdtempSync(join(tmpdir(), 'adapter-uds-'));
@@ -33,12 +36,7 @@ describe('inference adapter with its engine on a Unix domain socket', () => {
     sim = await startGpuSimProcess({ timeScale: 0.01, socketPath });
     shard = await startAdapter({ ENGINE_URL: sim.url, ENGINE_KIND: 'vllm' });
   });
-  afterEach(async () => {
-    await sim.setFault({ mode: 'none' });
-    await waitFor(async () => (await sim.metric('vllm:num_requests_running')) === 0, {
-      description: 'gpu-sim idle',
-    });
-  });
+  afterEach(() => settleEngine(sim));
   afterAll(async () => {
     await shard?.close();
     await sim?.stop();
@@ -88,17 +86,7 @@ describe('inference adapter with its engine on a Unix domain socket', () => {
   });
 
   it('cancels the engine request through the socket when the gRPC caller goes away', async () => {
-    await sim.setFault(SLOW);
-    const caller = new AbortController();
-    const stream = iterate(shard.client.generate(generateRequest(), { signal: caller.signal }));
-    await untilFirstDelta(stream);
-    expect(await sim.metric('vllm:num_requests_running')).toBe(1);
-    caller.abort();
-    await expect(untilEnd(stream)).rejects.toMatchObject({ name: 'AbortError' });
-    await waitFor(async () => (await sim.metric('vllm:num_requests_running')) === 0, {
-      description: 'gpu-sim running count back to 0',
-    });
-    await waitFor(() => shard.runtime.inFlight === 0, { description: 'the adapter slot freed' });
+    await expectEngineRequestCancelledWithCaller(sim, shard);
   });
 
   it('with no engine at the socket path, refuses turns as UNAVAILABLE and names the path', async () => {

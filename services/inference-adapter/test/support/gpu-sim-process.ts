@@ -1,8 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { request } from 'node:http';
-import { freePort, startChildProcess, waitFor, type ChildProcessHandle } from '@spillway/testing';
+import {
+  freePort,
+  httpRequest,
+  startChildProcess,
+  waitFor,
+  type ChildProcessHandle,
+} from '@spillway/testing';
 import { parsePrometheusText, sumOfFirst } from '../../src/adapters/engines/prometheus-text.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -60,7 +65,12 @@ export async function startGpuSimProcess(
     readyWhen: (line) => line.includes('gpu-sim listening'),
     timeoutMs: 30_000,
   });
-  const call = (path: string, body?: unknown) => simRequest(socketPath, port, path, body);
+  const call = (path: string, body?: unknown) =>
+    httpRequest(
+      socketPath === undefined ? { host: '127.0.0.1', port } : { socketPath },
+      path,
+      body,
+    );
   await waitFor(async () => (await call('/health').catch(() => undefined))?.status === 200, {
     description: `gpu-sim at ${url} healthy`,
     timeoutMs: 30_000,
@@ -80,36 +90,6 @@ export async function startGpuSimProcess(
       await handle.stop('SIGTERM', 2_000);
     },
   };
-}
-
-/** One request to the simulator over TCP or its socket (fetch cannot reach a socket). */
-function simRequest(
-  socketPath: string | undefined,
-  port: number,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; text: string }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        ...(socketPath === undefined ? { host: '127.0.0.1', port } : { socketPath }),
-        path,
-        method: payload === undefined ? 'GET' : 'POST',
-        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
-        agent: false,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 /** Child processes run from dist/: build gpu-sim (and what it needs) once if a checkout lacks it. */
