@@ -32,7 +32,12 @@ beforeAll(async () => {
     registryEnv: { HEARTBEAT_INTERVAL_MS: '200', FAILURE_AFTER_MS: '2000' },
   });
   // No stall timeout: a silent shard is only given up when the registry declares it failed.
-  router = await plane.startRouter({ STREAM_STALL_TIMEOUT_MS: '0', RANDOM_SEED: '7' });
+  // Debug logs every placement: a failed turn's story is printed with the failure (see below).
+  router = await plane.startRouter({
+    STREAM_STALL_TIMEOUT_MS: '0',
+    RANDOM_SEED: '7',
+    LOG_LEVEL: 'debug',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -41,6 +46,7 @@ afterAll(async () => {
 
 async function expectEveryReplyWhole(run: FailoverRun): Promise<void> {
   const failed = run.turns.filter((turn) => turn.error !== undefined);
+  if (failed.length > 0) printRouterLines(failed.map((turn) => turn.conversationId));
   expect(failed.map((turn) => String(turn.error))).toEqual([]);
   const completed = run.turns.filter((turn) => turn.outcome?.completed !== undefined);
   expect(completed).toHaveLength(run.turns.length);
@@ -64,6 +70,21 @@ async function expectEveryReplyWhole(run: FailoverRun): Promise<void> {
   expect(movedOn.length).toBeGreaterThanOrEqual(1);
   // Resumed mid-stream, not restarted: text was already on screen for some of them.
   expect(movedOn.some((turn) => turn.deltasBeforeFailure > 0)).toBe(true);
+}
+
+/**
+ * What the router logged about these conversations, and everything it logged besides other turns'
+ * placements, for the failure's report: a flake under CI load should leave its story behind.
+ */
+function printRouterLines(conversationIds: readonly string[]): void {
+  const lines = router.process
+    .output()
+    .filter(
+      (line) =>
+        conversationIds.some((id) => line.includes(id)) ||
+        !/turn (placed|resumed|failing over)/.test(line),
+    );
+  process.stderr.write(`router log for ${conversationIds.join(', ')}:\n${lines.join('\n')}\n`);
 }
 
 async function restore(run: FailoverRun): Promise<void> {
