@@ -26,13 +26,24 @@ export type AttemptFailure =
   | { readonly kind: 'cancelled' }
   /** Try another shard; `suspect` keeps the shard out of placements for a little while. */
   | { readonly kind: 'retry'; readonly suspect: boolean; readonly cause: string }
+  /**
+   * The shard is full now (every stream slot taken) and says when one should free: not a failure.
+   * Another shard, or this one once `retryAfterMs` has passed.
+   */
+  | { readonly kind: 'busy'; readonly retryAfterMs: number }
   | { readonly kind: 'fatal' };
 
+/** A full shard's refusal without a retry hint is tried again after this long. */
+const DEFAULT_BUSY_RETRY_MS = 250;
+/** An honest hint is seldom long; a very long one is not worth waiting for in one turn. */
+const MAX_BUSY_RETRY_MS = 5_000;
+
 /**
- * What a failed attempt means for the turn. The shard's own refusals (full, draining) and its
- * failures (unreachable, dropped stream, engine timeout or garbage, cut by the router because the
- * registry declared it failed or it went silent) send the turn to another shard; a request the
- * engine rejects as invalid would fail anywhere, and anything else is a bug.
+ * What a failed attempt means for the turn. A full shard's refusal sends the turn to another shard
+ * or back to this one after its retry hint; a draining shard's refusal and the shard's failures
+ * (unreachable, dropped stream, engine timeout or garbage, cut by the router because the registry
+ * declared it failed or it went silent) send it to another shard; a request the engine rejects as
+ * invalid would fail anywhere, and anything else is a bug.
  */
 export function classifyAttemptFailure(
   error: unknown,
@@ -51,6 +62,7 @@ export function classifyAttemptFailure(
   if (!isDomainError(error)) return { kind: 'fatal' };
   switch (error.code) {
     case 'SHARD.OVERLOADED':
+      return { kind: 'busy', retryAfterMs: busyRetryMs(error.retryAfterSeconds) };
     case 'SHARD.DRAINING':
       return { kind: 'retry', suspect: false, cause: error.code };
     case 'SHARD.UNAVAILABLE':
@@ -77,6 +89,12 @@ export function classifyAttemptFailure(
       return unknown;
     }
   }
+}
+
+function busyRetryMs(retryAfterSeconds: number | undefined): number {
+  if (retryAfterSeconds === undefined || !Number.isFinite(retryAfterSeconds))
+    return DEFAULT_BUSY_RETRY_MS;
+  return Math.min(MAX_BUSY_RETRY_MS, Math.max(1, Math.ceil(retryAfterSeconds * 1_000)));
 }
 
 export function cancellation(): Error {

@@ -92,6 +92,16 @@ function reply(
 
 const unavailable = () => new DomainError('SHARD.UNAVAILABLE', 'shard is unavailable');
 
+/** The shard's own admission: every stream slot taken, a slot expected in `retryAfterMs`. */
+function refusedAsFull(retryAfterMs: number): Script {
+  // eslint-disable-next-line require-yield -- refuses before its first event, as the adapter does
+  return async function* () {
+    throw new DomainError('SHARD.OVERLOADED', 'shard is serving its maximum of 24 streams', {
+      retryAfterSeconds: retryAfterMs / 1_000,
+    });
+  };
+}
+
 class InMemoryRegistry implements AssignmentRegistryPort {
   readonly authority = new AssignmentView();
   refuse: DomainError | undefined;
@@ -421,6 +431,69 @@ describe('turn runner', () => {
     });
     expect(waits).toBe(10); // 1,000 ms in steps of 100 ms, then it gives up
     expect(inference.calls.map((call) => call.shardId)).toEqual(['home']);
+  });
+
+  it('waits out the retry hint of a full shard that is the only one left, and resumes there', async () => {
+    const inference = new ScriptedInference()
+      .on('home', reply([' one', ' two'], { failAfter: 1 }))
+      .on('spare', refusedAsFull(300), reply([' two']));
+    let waits = 0;
+    const { runner, suspects } = aRunner(inference, {
+      failoverWaitMs: 3_000,
+      onWait: () => void waits++,
+    });
+
+    const events = await collect(runner.run(spec, new AbortController().signal));
+
+    // Tried again only once its 300 ms had passed (waits of 100 ms), after the text already sent.
+    expect(waits).toBe(3);
+    expect(inference.calls.map((call) => call.shardId)).toEqual(['home', 'spare', 'spare']);
+    expect(inference.calls[2]?.request.resumeFromText).toBe(' one');
+    expect(events.at(-1)).toMatchObject({
+      result: { text: ' one two', shardId: 'spare', failovers: 1 },
+    });
+    // Full is not failed: the turns behind this one do not avoid the spare shard.
+    expect(suspects.list()).toEqual(['home']);
+  });
+
+  it('sends a fresh turn from its full shard to another without counting a failover', async () => {
+    const inference = new ScriptedInference()
+      .on('home', refusedAsFull(500))
+      .on('spare', reply([' one']));
+    const { runner, suspects } = aRunner(inference);
+
+    const events = await collect(runner.run(spec, new AbortController().signal));
+
+    expect(inference.calls.map((call) => call.shardId)).toEqual(['home', 'spare']);
+    expect(events.at(-1)).toMatchObject({ result: { shardId: 'spare', failovers: 0 } });
+    expect(suspects.list()).toEqual([]);
+  });
+
+  it('refuses with the full shards and their retry hint when no shard can take the turn', async () => {
+    const inference = new ScriptedInference()
+      .on('home', reply([' one', ' two'], { failAfter: 1 }))
+      .on('spare', refusedAsFull(400));
+    const { runner } = aRunner(inference, { failoverWaitMs: 0 });
+
+    await expect(collect(runner.run(spec, new AbortController().signal))).rejects.toMatchObject({
+      code: 'SHARD.OVERLOADED',
+      message: expect.stringContaining('is full (spare); retry in 400 ms'),
+      retryAfterSeconds: 0.4,
+    });
+  });
+
+  it('gives up when the shards stay full refusal after refusal', async () => {
+    const refusals = Array.from({ length: 17 }, () => refusedAsFull(100));
+    const inference = new ScriptedInference()
+      .on('home', reply([' one', ' two'], { failAfter: 1 }))
+      .on('spare', ...refusals);
+    const { runner } = aRunner(inference, { failoverWaitMs: 3_000 });
+
+    await expect(collect(runner.run(spec, new AbortController().signal))).rejects.toMatchObject({
+      code: 'SHARD.OVERLOADED',
+      message: expect.stringContaining('was full, 17 times'),
+    });
+    expect(inference.calls).toHaveLength(18);
   });
 
   it('ends as a cancellation when the caller goes away, and frees its slot', async () => {

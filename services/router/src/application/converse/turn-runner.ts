@@ -7,6 +7,7 @@ import {
 } from '../admission/turn-admission.js';
 import type { Clock } from '../clock.port.js';
 import type { ConversationMessage, TokenUsage, TurnFinishReason } from '../conversation.port.js';
+import { FullShards } from '../failover/full-shards.js';
 import type { OpenAttempt, OpenAttempts } from '../failover/open-attempts.js';
 import type { SuspectShards } from '../failover/suspect-shards.js';
 import type { GenerateEvent, InferencePort, SamplingParams } from '../inference.port.js';
@@ -96,6 +97,8 @@ export interface TurnRunnerDependencies {
 
 /** Re-placements that are not failures (the registry or a queue sent the turn elsewhere). */
 const MAX_REPLACEMENTS = 8;
+/** Refusals by full shards (each one waited out or sent elsewhere) before the turn gives up. */
+const MAX_FULL_REFUSALS = 16;
 /** Times a turn shed from a queue by a slower drain is placed again (it may spill now). */
 const MAX_REQUEUES = 1;
 
@@ -113,6 +116,8 @@ export class TurnRunner {
     const { admission, attempts, inference, metrics, suspects, settings } = this.deps;
     const failedOn: string[] = [];
     const sentAway: string[] = [];
+    const full = new FullShards();
+    let fullRefusals = 0;
     let failovers = 0;
     let requeues = 0;
     let spilled = false;
@@ -132,8 +137,9 @@ export class TurnRunner {
         }
       | undefined;
 
-    for (let round = 0; round <= settings.maxFailovers + MAX_REPLACEMENTS; round++) {
-      const placed = await this.place(spec, failedOn, sentAway);
+    const rounds = settings.maxFailovers + MAX_REPLACEMENTS + MAX_FULL_REFUSALS;
+    for (let round = 0; round <= rounds; round++) {
+      const placed = await this.place(spec, failedOn, sentAway, full);
       if (placed.kind === 'shard-refused') {
         sentAway.push(placed.shardId);
         continue;
@@ -284,6 +290,23 @@ export class TurnRunner {
         const failure = classifyAttemptFailure(error, signal, attempt.signal);
         if (failure.kind === 'cancelled') throw cancellation();
         if (failure.kind === 'fatal') throw error;
+        if (failure.kind === 'busy') {
+          if (++fullRefusals > MAX_FULL_REFUSALS) {
+            throw new DomainError(
+              'SHARD.OVERLOADED',
+              `every shard the turn was sent to was full, ${fullRefusals} times; retry shortly`,
+              { retryAfterSeconds: 1, details: { shardId: shard.id }, cause: error },
+            );
+          }
+          full.refused(shard.id, this.deps.clock.nowMs(), failure.retryAfterMs);
+          this.deps.log.debug('turn refused by a full shard', {
+            turnId: spec.turnId,
+            shardId: shard.id,
+            retryAfterMs: failure.retryAfterMs,
+            sentTokens: tokens,
+          });
+          continue;
+        }
         if (failure.suspect) suspects.mark(shard.id);
         if (failovers >= settings.maxFailovers) {
           throw new DomainError(
@@ -347,6 +370,7 @@ export class TurnRunner {
     spec: TurnSpec,
     failedOn: readonly string[],
     sentAway: readonly string[],
+    full: FullShards,
   ): Promise<PlacedTurn | Extract<PlaceTurnResult, { kind: 'shard-refused' }>> {
     const hard = [...failedOn, ...sentAway];
     const suspects = this.deps.suspects.list().filter((id) => !hard.includes(id));
@@ -367,16 +391,22 @@ export class TurnRunner {
       stored: spec.stored,
     };
     const placeOnce = async (): Promise<PlaceTurnResult> => {
-      const result = await this.deps.placeTurn.execute(command);
+      // A full shard is out only until its retry hint passes: then it is tried like any other.
+      const refusing = full.refusingAt(this.deps.clock.nowMs());
+      const result = await this.deps.placeTurn.execute({
+        ...command,
+        excludedShardIds: [...command.excludedShardIds, ...refusing],
+      });
       // Suspicion is a hint: with nothing else left, a suspect shard is better than none.
       return result.kind === 'unplaceable' && suspects.length > 0
-        ? this.deps.placeTurn.execute({ ...command, excludedShardIds: hard })
+        ? this.deps.placeTurn.execute({ ...command, excludedShardIds: [...hard, ...refusing] })
         : result;
     };
     let result = await placeOnce();
-    // Mid-failover the caller already holds part of a reply: wait a little for a shard rather than
-    // break the stream. A fresh turn is refused at once with a retry hint instead.
-    if (result.kind === 'unplaceable' && failedOn.length > 0) {
+    // Mid-failover the caller already holds part of a reply, and a turn sent away by a full shard
+    // was accepted already: wait a little for a shard (a slot, a late heartbeat) rather than break
+    // the stream. A fresh turn is refused at once with a retry hint instead.
+    if (result.kind === 'unplaceable' && (failedOn.length > 0 || full.any)) {
       const giveUpAtMs = this.deps.clock.nowMs() + this.deps.settings.failoverWaitMs;
       while (result.kind === 'unplaceable' && this.deps.clock.nowMs() < giveUpAtMs) {
         await this.sleep(Math.min(FAILOVER_RETRY_MS, giveUpAtMs - this.deps.clock.nowMs()));
@@ -394,6 +424,14 @@ export class TurnRunner {
           { details: { field: 'model' } },
         );
       case 'unplaceable':
+        if (full.refusingAt(this.deps.clock.nowMs()).length > 0) {
+          const retryInMs = full.nextRetryInMs(this.deps.clock.nowMs());
+          throw new DomainError(
+            'SHARD.OVERLOADED',
+            `every shard in pools ${result.pools.join(', ')} that could take the turn is full (${full.ids().join(', ')}); retry in ${retryInMs} ms`,
+            { retryAfterSeconds: retryInMs / 1_000, details: { model: spec.model } },
+          );
+        }
         throw new DomainError(
           'SHARD.UNAVAILABLE',
           hard.length > 0
