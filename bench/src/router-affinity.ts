@@ -35,7 +35,12 @@
 // leaves the results file alone), SPILL_LOG (a file for the routers' spill decisions: each spill
 // placement proposed, taken or declined for its cost (docs/adr/0009), with the predicted first token
 // at home and on the target, the cached depths, the recomputed tokens, the gain and the cost; and
-// each spill taken as placed). The router's own variables pass through the environment (e.g.
+// each spill taken as placed), MISS_LOG (a file for each router mode's miss attribution: where the
+// blocks the ceiling hits were lost, moved or evicted, in a per-shard LRU model of the placements
+// the router made, with counterfactual placements and each shard's own counters; see
+// attributeMisses), TRACE_OFFSET (0: rows skipped before the ROWS replayed, for another window of
+// the trace), BOUNDS_ONLY (1: start nothing, print the model's bounds on placement for each
+// SHARD_KV_BLOCKS; see placementBounds). The router's own variables pass through the environment (e.g.
 // SPILL_COST_RULE=off, PREFILL_ATTENTION_MS_PER_MILLION_PAIRS=0.95). Each KV size also gets a modelled
 // capacity-matched oracle (see capacityMatchedOracle) for reference. Every mode also reports the
 // engines' own TTFT p50/p90/p99 in engine time: what the spills buy for the cache they give up.
@@ -61,6 +66,12 @@ import {
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TRACE = `${root}../shared/traces/mooncake-fast25/conversation_trace.jsonl`;
 const ROWS = Number(process.env.ROWS ?? 1_000);
+/** Rows of the trace skipped before the ROWS replayed (another window of the same trace). */
+const TRACE_OFFSET = Number(process.env.TRACE_OFFSET ?? 0);
+if (!(Number.isInteger(TRACE_OFFSET) && TRACE_OFFSET >= 0))
+  throw new Error(`TRACE_OFFSET must be a whole number of rows, got ${process.env.TRACE_OFFSET}`);
+/** BOUNDS_ONLY=1: print placementBounds for each SHARD_KV_BLOCKS and start nothing. */
+const BOUNDS_ONLY = process.env.BOUNDS_ONLY === '1';
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 /** closed: CONCURRENCY turns at a time; trace: the trace's timestamps (see replay). */
 const ARRIVALS = process.env.ARRIVALS === 'trace' ? 'trace' : 'closed';
@@ -85,6 +96,11 @@ const UNLIMITED_KV_BLOCKS = 4_000_000;
 const FAILURE_AFTER_MS = Number(process.env.FAILURE_AFTER_MS ?? 5_000);
 /** SPILL_LOG=<file>: run the routers at debug level and write their spill decisions there. */
 const SPILL_LOG = process.env.SPILL_LOG;
+/**
+ * MISS_LOG=<file>: per router mode, where the cached blocks the ceiling hits and the router did not
+ * were lost (see attributeMisses), and each shard's own prefix-cache and eviction counters.
+ */
+const MISS_LOG = process.env.MISS_LOG;
 const SHARED_LEADING_BLOCKS = 1;
 
 interface Row {
@@ -100,6 +116,10 @@ interface Turn {
   readonly chain: number;
   /** The row this one continues, or -1. */
   readonly parent: number;
+  /** The row's trace blocks (BLOCK_TOKENS each), first block first. */
+  readonly blocks: readonly number[];
+  /** Leading blocks seen before in the trace: what the ceiling's cache can hit. */
+  readonly ceilingBlocks: number;
   readonly messages: common.ChatMessage[];
 }
 
@@ -109,15 +129,22 @@ function loadRows(): Row[] {
   return readFileSync(TRACE, 'utf8')
     .split('\n')
     .filter((line) => line.length > 0)
-    .slice(0, ROWS)
+    .slice(TRACE_OFFSET, TRACE_OFFSET + ROWS)
     .map((line) => JSON.parse(line) as Row);
 }
 
 /** mooncake_chains.py: parent = the last row holding the deepest leading block seen before. */
-function chains(rows: readonly Row[]): { parent: number[]; root: number[]; idealHitRatio: number } {
+function chains(rows: readonly Row[]): {
+  parent: number[];
+  root: number[];
+  /** Per row, the leading blocks seen before: what a cache that never evicts would hit. */
+  shared: number[];
+  idealHitRatio: number;
+} {
   const lastOwner = new Map<number, number>();
   const parent: number[] = [];
   const rootOf: number[] = [];
+  const sharedBlocks: number[] = [];
   let reused = 0;
   let total = 0;
   rows.forEach((row, i) => {
@@ -130,11 +157,12 @@ function chains(rows: readonly Row[]): { parent: number[]; root: number[]; ideal
       shared > SHARED_LEADING_BLOCKS ? (lastOwner.get(row.hash_ids[shared - 1] ?? -1) ?? -1) : -1;
     parent.push(p);
     rootOf.push(p >= 0 ? (rootOf[p] ?? i) : i);
+    sharedBlocks.push(shared);
     reused += shared * BLOCK_TOKENS;
     total += row.hash_ids.length * BLOCK_TOKENS;
     for (const block of row.hash_ids) lastOwner.set(block, i);
   });
-  return { parent, root: rootOf, idealHitRatio: reused / total };
+  return { parent, root: rootOf, shared: sharedBlocks, idealHitRatio: reused / total };
 }
 
 const WORDS = (() => {
@@ -175,7 +203,7 @@ function blockText(block: number): string {
 }
 
 function turns(rows: readonly Row[]): { turns: Turn[]; idealHitRatio: number } {
-  const { parent, root: rootOf, idealHitRatio } = chains(rows);
+  const { parent, root: rootOf, shared, idealHitRatio } = chains(rows);
   return {
     idealHitRatio,
     turns: rows.map((row, index) => {
@@ -185,6 +213,8 @@ function turns(rows: readonly Row[]): { turns: Turn[]; idealHitRatio: number } {
         atMs: row.timestamp - (rows[0]?.timestamp ?? 0),
         chain: rootOf[index] ?? index,
         parent: parent[index] ?? -1,
+        blocks: row.hash_ids,
+        ceilingBlocks: shared[index] ?? 0,
         messages: [
           system(blockText(first ?? 0)),
           user(rest.length > 0 ? rest.map(blockText).join('') : ' hello'),
@@ -233,6 +263,239 @@ function capacityMatchedOracle(rows: readonly Row[], shards: number, kvTokens: n
     }
   }
   return total > 0 ? hit / total : 0;
+}
+
+// ---- miss attribution (MISS_LOG) -----------------------------------------------------------------
+
+/** One routed turn as its TurnStarted named it; `shard` undefined: the turn failed before a token. */
+interface RoutedTurn {
+  readonly turn: Turn;
+  readonly shard: string | undefined;
+  readonly reason: string;
+}
+
+/** Per shard, an LRU cache of trace blocks (tail released first, as gpu-sim does). */
+class ShardCachesModel {
+  private readonly caches = new Map<string, Map<number, true>>();
+  readonly inserted = new Map<string, number>();
+
+  constructor(private readonly capacityBlocks: number) {}
+
+  size(shard: string): number {
+    return this.caches.get(shard)?.size ?? 0;
+  }
+
+  /** The shard's `count` least recently used blocks, the next to be evicted. */
+  *oldest(shard: string, count: number): Generator<number> {
+    if (count <= 0) return;
+    let n = 0;
+    for (const block of this.caches.get(shard)?.keys() ?? []) {
+      if (n++ >= count) return;
+      yield block;
+    }
+  }
+
+  depth(shard: string, blocks: readonly number[]): number {
+    const cache = this.caches.get(shard);
+    let depth = 0;
+    while (cache !== undefined && depth < blocks.length && cache.has(blocks[depth] ?? -1)) depth++;
+    return depth;
+  }
+
+  /** The turn's blocks become the shard's most recent; returns how many it had cached. */
+  serve(shard: string, blocks: readonly number[]): number {
+    const hit = this.depth(shard, blocks);
+    let cache = this.caches.get(shard);
+    if (cache === undefined) this.caches.set(shard, (cache = new Map<number, true>()));
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const block = blocks[i] ?? -1;
+      cache.delete(block);
+      cache.set(block, true);
+    }
+    for (const block of cache.keys()) {
+      if (cache.size <= this.capacityBlocks) break;
+      cache.delete(block);
+    }
+    this.inserted.set(shard, (this.inserted.get(shard) ?? 0) + blocks.length - hit);
+    return hit;
+  }
+}
+
+/** Gap buckets, in trace rows between a turn and the one it continues. */
+function gapBucket(rows: number): string {
+  if (rows < 300) return 'gap<300';
+  if (rows < 600) return 'gap300-599';
+  if (rows < 900) return 'gap600-899';
+  return 'gap>=900';
+}
+
+/**
+ * Where the blocks the ceiling hits and the router did not were lost, in a model: per shard an LRU
+ * cache of the shard's KV size at the trace's block granularity, fed the turns the router sent
+ * there in the order the bench sent them (no concurrency, no reply blocks). A continuation on
+ * another shard than the turn it continues lost its context to the move (by placement reason); one
+ * on the same shard lost what eviction took (by how many trace rows it came after its parent); a
+ * failed turn lost all of it. The model's total is printed beside the engines' own, to say how far
+ * to trust it. Counterfactuals replay the same order with other choices: every continuation on its
+ * parent's shard (what moves cost), and new conversations in rotation or on the shard with the
+ * fewest blocks written so far (what the choice of shard for new conversations costs).
+ */
+function attributeMisses(routed: readonly RoutedTurn[], kvTokens: number) {
+  const capacity = Math.max(1, Math.floor(kvTokens / BLOCK_TOKENS));
+  const model = new ShardCachesModel(capacity);
+  const shardOf = new Map<number, string>();
+  const lost: Record<string, number> = {};
+  const perShard: Record<string, { turns: number; newConversations: number; hitBlocks: number }> =
+    {};
+  const worst: {
+    turn: number;
+    gapRows: number;
+    shard: string;
+    parentShard: string | undefined;
+    reason: string;
+    lostBlocks: number;
+  }[] = [];
+  let ceiling = 0;
+  let hit = 0;
+  let queried = 0;
+  for (const { turn, shard, reason } of routed) {
+    ceiling += turn.ceilingBlocks;
+    queried += turn.blocks.length;
+    if (shard === undefined) {
+      lost.failed = (lost.failed ?? 0) + turn.ceilingBlocks;
+      continue;
+    }
+    shardOf.set(turn.index, shard);
+    const got = model.serve(shard, turn.blocks);
+    hit += got;
+    const entry = (perShard[shard] ??= { turns: 0, newConversations: 0, hitBlocks: 0 });
+    entry.turns++;
+    entry.hitBlocks += got;
+    if (turn.parent < 0) entry.newConversations++;
+    const missed = turn.ceilingBlocks - got;
+    if (missed <= 0) continue;
+    const parentShard = shardOf.get(turn.parent);
+    const gap = gapBucket(turn.index - turn.parent);
+    if (turn.parent < 0) {
+      lost['first-turn'] = (lost['first-turn'] ?? 0) + missed;
+    } else if (parentShard === undefined || parentShard === shard) {
+      lost[`evicted:${gap}`] = (lost[`evicted:${gap}`] ?? 0) + missed;
+    } else {
+      // Moved: what the shard it left still held is the move's; what that shard had evicted too
+      // would have been lost anyway.
+      const heldAtHome = Math.max(
+        got,
+        Math.min(turn.ceilingBlocks, model.depth(parentShard, turn.blocks)),
+      );
+      const byMove = heldAtHome - got;
+      if (byMove > 0) lost[`moved:${reason}`] = (lost[`moved:${reason}`] ?? 0) + byMove;
+      if (missed > byMove) lost[`evicted:${gap}`] = (lost[`evicted:${gap}`] ?? 0) + missed - byMove;
+    }
+    if (turn.parent >= 0)
+      worst.push({
+        turn: turn.index,
+        gapRows: turn.index - turn.parent,
+        shard,
+        parentShard,
+        reason,
+        lostBlocks: missed,
+      });
+  }
+  worst.sort((a, b) => b.lostBlocks - a.lostBlocks);
+  for (const [shard, inserted] of model.inserted)
+    Object.assign(perShard[shard] ?? {}, { insertedBlocks: inserted });
+  const shards = [...new Set(shardOf.values())].sort();
+  const counterfactual = (choose: (turn: Turn, replay: ShardCachesModel) => string): number => {
+    const replay = new ShardCachesModel(capacity);
+    const home = new Map<number, string>();
+    let hits = 0;
+    for (const { turn, shard } of routed) {
+      if (shard === undefined) continue;
+      const target = home.get(turn.chain) ?? choose(turn, replay);
+      home.set(turn.chain, target);
+      hits += replay.serve(target, turn.blocks);
+    }
+    return hits / Math.max(1, ceiling);
+  };
+  let next = 0;
+  return {
+    ceilingBlocks: ceiling,
+    queriedBlocks: queried,
+    modelHitBlocks: hit,
+    modelOfCeiling: hit / Math.max(1, ceiling),
+    lostBlocks: lost,
+    continuationsMissing: worst.length,
+    largestMisses: worst.slice(0, 12),
+    perShard,
+    counterfactualOfCeiling: {
+      // Each conversation stays on the shard of its first turn.
+      noMoves: counterfactual((turn) => shardOf.get(turn.index) ?? shards[0] ?? ''),
+      newInRotation: counterfactual(() => shards[next++ % shards.length] ?? ''),
+      newOnFewestWritten: counterfactual(
+        (_turn, replay) =>
+          shards.reduce((best, shard) =>
+            (replay.inserted.get(shard) ?? 0) < (replay.inserted.get(best) ?? 0) ? shard : best,
+          ) ?? '',
+      ),
+    },
+  };
+}
+
+/**
+ * BOUNDS_ONLY: what placement alone could reach with this much KV per shard, in the model of
+ * attributeMisses (per-shard LRU caches at the trace's block granularity, trace order, no
+ * concurrency), as shares of the ceiling's blocks. Every conversation stays on the shard of its
+ * first turn (moving one throws its context away); what varies is where new conversations go:
+ * - rotation; the shard with the fewest blocks written so far (equal write rates, so equal LRU
+ *   horizons);
+ * - a greedy that knows the future: the shard whose eviction for the new prompt drops the fewest
+ *   blocks the trace uses again (written blocks, weighted 1/1000 per block of the prompt, keep it
+ *   balanced; without that term it piles conversations on one shard and does worse);
+ * - for reference, one LRU cache as large as the three together.
+ */
+function placementBounds(workload: readonly Turn[], kvTokens: number, shards = 3) {
+  const capacity = Math.max(1, Math.floor(kvTokens / BLOCK_TOKENS));
+  const ceiling = workload.reduce((sum, turn) => sum + turn.ceilingBlocks, 0);
+  const lastUse = new Map<number, number>();
+  for (const turn of workload) for (const block of turn.blocks) lastUse.set(block, turn.index);
+  const ids = Array.from({ length: shards }, (_, i) => `s${i}`);
+  const sticky = (choose: (turn: Turn, model: ShardCachesModel) => string): number => {
+    const model = new ShardCachesModel(capacity);
+    const home = new Map<number, string>();
+    let hits = 0;
+    for (const turn of workload) {
+      const shard = home.get(turn.chain) ?? choose(turn, model);
+      home.set(turn.chain, shard);
+      hits += model.serve(shard, turn.blocks);
+    }
+    return hits / Math.max(1, ceiling);
+  };
+  let next = 0;
+  const written = (model: ShardCachesModel, shard: string) => model.inserted.get(shard) ?? 0;
+  const fewestWritten = (model: ShardCachesModel) =>
+    ids.reduce((best, id) => (written(model, id) < written(model, best) ? id : best));
+  const futureAware = (turn: Turn, model: ShardCachesModel) => {
+    const mean = ids.reduce((sum, id) => sum + written(model, id), 0) / shards;
+    let best = ids[0] ?? '';
+    let bestCost = Infinity;
+    for (const id of ids) {
+      let cost = 0.001 * (written(model, id) - mean) * turn.blocks.length;
+      for (const block of model.oldest(id, model.size(id) + turn.blocks.length - capacity))
+        if ((lastUse.get(block) ?? -1) > turn.index) cost++;
+      if (cost < bestCost) [best, bestCost] = [id, cost];
+    }
+    return best;
+  };
+  const fleet = new ShardCachesModel(capacity * shards);
+  let fleetHits = 0;
+  for (const turn of workload) fleetHits += fleet.serve('fleet', turn.blocks);
+  return {
+    kvTokensPerShard: kvTokens,
+    newInRotation: sticky(() => ids[next++ % shards] ?? ''),
+    newOnFewestWritten: sticky((_turn, model) => fewestWritten(model)),
+    newByFutureReuse: sticky(futureAware),
+    oneCacheOfTheFleetsSize: fleetHits / Math.max(1, ceiling),
+  };
 }
 
 // ---- replay ----------------------------------------------------------------------------------------
@@ -335,6 +598,19 @@ function startAfterParent(
       settled();
     }
   })();
+}
+
+/** Each shard's own prefix-cache tokens and evicted blocks (gpu-sim's counters). */
+async function shardCounters(shards: readonly PlaneShard[]) {
+  const out: Record<string, { queried: number; hit: number; evictedBlocks: number }> = {};
+  for (const shard of shards) {
+    out[shard.id] = {
+      queried: await shard.metric('vllm:prefix_cache_queries_total'),
+      hit: await shard.metric('vllm:prefix_cache_hits_total'),
+      evictedBlocks: await shard.metric('gpu_sim:kv_cache_evictions_total'),
+    };
+  }
+  return out;
 }
 
 async function prefixCache(shards: readonly PlaneShard[]) {
@@ -528,7 +804,11 @@ async function runKvSize(
       ...(SPILL_LOG === undefined ? {} : { LOG_LEVEL: 'debug' }),
     });
     const spills = SPILL_LOG === undefined ? undefined : collectSpills(router.process);
+    // In the order sent; a turn's shard and reason once its TurnStarted arrives.
+    const sent: { turn: Turn; shard: string | undefined; reason: string }[] = [];
     const routed = await replay(workload, async (turn) => {
+      const record: (typeof sent)[number] = { turn, shard: undefined, reason: 'failed' };
+      sent.push(record);
       const outcome = await converse(
         router.client,
         aTurn({
@@ -539,6 +819,12 @@ async function runKvSize(
           model: plane.model,
           sampling: { maxTokens: MAX_TOKENS, stop: [] },
         }),
+        {
+          onStarted: (started) => {
+            record.shard = started.shardId;
+            record.reason = started.placementReason;
+          },
+        },
       );
       if (outcome.completed === undefined) throw new Error('no TurnCompleted');
     });
@@ -551,6 +837,17 @@ async function runKvSize(
       placements: placements(metricsText),
     };
     report(`${variant.mode}, kv ${kvBlocks}`, modes[variant.mode] as ModeResult);
+    if (MISS_LOG !== undefined) {
+      const attribution = {
+        mode: variant.mode,
+        kvBlocksPerShard: kvBlocks,
+        loadAverage1m: loadavg()[0],
+        ...attributeMisses(sent, kvBlocks * 16),
+        shards: await shardCounters(routerShards),
+      };
+      appendFileSync(MISS_LOG, `${JSON.stringify(attribution)}\n`);
+      reportMisses(variant.mode, attribution, modes[variant.mode] as ModeResult);
+    }
     if (spills !== undefined && SPILL_LOG !== undefined) {
       appendFileSync(
         SPILL_LOG,
@@ -612,6 +909,13 @@ async function main(): Promise<void> {
   process.stderr.write(
     `${rows.length} rows, ${chainSizes.size} chains (${multiTurn} multi-turn), ${promptTokens} prompt tokens\n`,
   );
+  if (BOUNDS_ONLY) {
+    const bounds = SHARD_KV_BLOCKS.map((blocks) => placementBounds(workload.turns, blocks * 16));
+    process.stdout.write(
+      `${JSON.stringify({ rows: rows.length, offset: TRACE_OFFSET, bounds }, null, 2)}\n`,
+    );
+    return;
+  }
   const loadBefore = loadavg()[0];
   const scratch = mkdtempSync(join(tmpdir(), 'router-affinity-'));
   // The registry and the reference simulator; every mode starts shards of its own.
@@ -700,8 +1004,9 @@ async function main(): Promise<void> {
       };
     }),
   };
-  // A partial run (MODES) prints its figures but leaves the recorded results alone.
-  if (MODES.size === 5 && SHARD_KV_BLOCKS.length === 2)
+  // A partial run (MODES) or another window (TRACE_OFFSET) prints its figures but leaves the
+  // recorded results alone.
+  if (MODES.size === 5 && SHARD_KV_BLOCKS.length === 2 && TRACE_OFFSET === 0)
     writeFileSync(
       `${root}bench/results/router-affinity.json`,
       `${JSON.stringify(output, null, 2)}\n`,
@@ -718,6 +1023,24 @@ function report(mode: string, result: ModeResult): void {
       : `, spills ${placed.spill ?? 0} taken / ${placed['spill-declined'] ?? 0} declined for cost`;
   process.stderr.write(
     `${mode}: hit ratio ${(result.hitRatio * 100).toFixed(1)}% (${result.promptTokensHit}/${result.promptTokensQueried}), engine TTFT p50 ${ttft.p50} / p90 ${ttft.p90} / p99 ${ttft.p99} ms${spills}, ${result.failed} failed, ${(result.wallMs / 1000).toFixed(1)} s\n`,
+  );
+}
+
+/** One line per router mode: the model against the engines, and where the blocks were lost. */
+function reportMisses(
+  mode: string,
+  attribution: ReturnType<typeof attributeMisses>,
+  result: ModeResult,
+): void {
+  const percent = (ratio: number) => `${(ratio * 100).toFixed(2)} %`;
+  const engines = result.promptTokensHit / (attribution.ceilingBlocks * BLOCK_TOKENS);
+  const lost = Object.entries(attribution.lostBlocks)
+    .sort(([, a], [, b]) => b - a)
+    .map(([cause, blocks]) => `${cause} ${blocks}`)
+    .join(', ');
+  const whatIf = attribution.counterfactualOfCeiling;
+  process.stderr.write(
+    `${mode} misses (${BLOCK_TOKENS}-token blocks; ${MISS_LOG} has the detail): the model hits ${percent(attribution.modelOfCeiling)} of the ceiling's ${attribution.ceilingBlocks} blocks (engines: ${percent(engines)}); lost: ${lost}; same order, no moves ${percent(whatIf.noMoves)}, new conversations in rotation ${percent(whatIf.newInRotation)}, on the shard with the fewest blocks written ${percent(whatIf.newOnFewestWritten)}\n`,
   );
 }
 

@@ -39,22 +39,32 @@ describe('router config', () => {
   });
 
   it('reads the spill cost rule’s knobs (ADR 0009), on by default', () => {
+    // By default the recompute is charged to five more turns for the cache it throws away.
     expect(spillCostConfig(loadRouterConfig({}))).toEqual({
       enabled: true,
       belowBudgetGainWeight: 0,
       coldFollowUpTurns: 0,
+      cacheTurns: 5,
     });
     const config = loadRouterConfig({
       SPILL_COST_RULE: 'off',
       SPILL_COST_BELOW_BUDGET_GAIN_WEIGHT: '0.5',
       SPILL_COST_COLD_FOLLOW_UP_TURNS: '2',
+      SPILL_COST_CACHE_TURNS: '0.5',
       PREFILL_ATTENTION_MS_PER_MILLION_PAIRS: '0.95',
     });
     expect(spillCostConfig(config)).toEqual({
       enabled: false,
       belowBudgetGainWeight: 0.5,
       coldFollowUpTurns: 2,
+      cacheTurns: 0.5,
     });
+    expect(spillCostConfig(loadRouterConfig({ SPILL_COST_CACHE_TURNS: '0' }))).toMatchObject({
+      cacheTurns: 0,
+    });
+    expect(() => loadRouterConfig({ SPILL_COST_CACHE_TURNS: '-1' })).toThrow(
+      /SPILL_COST_CACHE_TURNS/,
+    );
     expect(config.PREFILL_ATTENTION_MS_PER_MILLION_PAIRS).toBe(0.95);
     expect(() => loadRouterConfig({ SPILL_COST_BELOW_BUDGET_GAIN_WEIGHT: '2' })).toThrow(
       /SPILL_COST_BELOW_BUDGET_GAIN_WEIGHT/,

@@ -222,6 +222,16 @@ export const routerConfigSchema = z
       .number()
       .min(0)
       .default(DEFAULT_SPILL_COST.coldFollowUpTurns),
+    /**
+     * The price of the prefix cache a spill throws away, in turns charged its recompute on top of
+     * the ones that wait for it on the target: a spill must save its turn this many times more
+     * first-token lateness than the recompute takes. Every recomputed token is a cache miss the
+     * hit-ratio target counts (issue 4); 0 prices it only by the target's waiting turns. On the
+     * affinity bench (docs/benchmarks.md, session 7) spills cost 0.3–1.0 points of the ceiling at
+     * 0 (2.3 with 13 % more KV per shard) and 0.1–0.3 at 5, the first-token tail within the
+     * runs' spread: small contexts still spill, a 12 k-token one there needs over a second of gain.
+     */
+    SPILL_COST_CACHE_TURNS: z.coerce.number().min(0).default(DEFAULT_SPILL_COST.cacheTurns),
     /** Default time-to-first-token budget per priority tier. */
     TIER_TTFT_BUDGETS_MS: weights(
       TIERS,
@@ -307,6 +317,7 @@ export function spillCostConfig(config: RouterConfig): SpillCostConfig {
     enabled: config.SPILL_COST_RULE === 'on',
     belowBudgetGainWeight: config.SPILL_COST_BELOW_BUDGET_GAIN_WEIGHT,
     coldFollowUpTurns: config.SPILL_COST_COLD_FOLLOW_UP_TURNS,
+    cacheTurns: config.SPILL_COST_CACHE_TURNS,
   };
 }
 

@@ -25,6 +25,9 @@ import {
   type SpillCostDependencies,
 } from './place-turn.js';
 
+/** The spill rule pricing the recompute by the turns that wait for it only (no cache charge). */
+const WAITERS_ONLY = { ...DEFAULT_SPILL_COST, cacheTurns: 0 };
+
 /** The registry's compare-and-set, in memory: the fake port, shared by router replicas. */
 class InMemoryRegistry implements AssignmentRegistryPort {
   readonly authority = new AssignmentView();
@@ -469,7 +472,7 @@ describe('place turn', () => {
       const registry = new InMemoryRegistry();
       registry.authority.compareAndSet('c-1', 0, 'home');
       const replica = aReplica(fleet(overMs), registry, () => routes, [], {
-        config: DEFAULT_SPILL_COST,
+        config: WAITERS_ONLY,
         shards: {
           turnsAwaitingFirstToken: () => 1,
           wouldRefuse: () => false,
@@ -573,7 +576,7 @@ describe('place turn', () => {
         () => routes,
         [],
         {
-          config: DEFAULT_SPILL_COST,
+          config: WAITERS_ONLY,
           shards: { turnsAwaitingFirstToken: () => 0, wouldRefuse: () => false },
           metrics: { spillDeclined: (why) => void declined.push(why) },
         },

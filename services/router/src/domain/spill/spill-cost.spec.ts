@@ -27,12 +27,32 @@ function aProposal(overrides: Partial<SpillProposal> = {}): SpillProposal {
   };
 }
 
+/** The rule charging only the turns that wait (no price on the cache): the arithmetic in plain view. */
+const WAITERS_ONLY = { ...DEFAULT_SPILL_COST, cacheTurns: 0 };
+
 describe('spill cost', () => {
+  it('charges the cache itself by default: on an idle target a spill must save six times its recompute', () => {
+    // 300 ms of recompute, nobody waiting on the target: charged to the turn that waits for it and
+    // five more for the cache, 1,800 ms. A turn 400 ms over its budget stays home; 1.9 s over spills.
+    expect(weighSpill(aProposal(), DEFAULT_SPILL_COST)).toMatchObject({
+      spill: false,
+      why: 'cost-exceeds-gain',
+      gainMs: 400,
+      costMs: 1_800,
+      turnsCharged: 6,
+    });
+    expect(weighSpill(aProposal({ home: ttft(3_900, 20) }), DEFAULT_SPILL_COST)).toMatchObject({
+      spill: true,
+      gainMs: 1_900,
+      costMs: 1_800,
+    });
+  });
+
   it('keeps a long cached context home when the target has turns waiting', () => {
     // 17 k tokens cached at home (300 ms to recompute), three turns waiting on the target: the
     // recompute delays the target's next turn and, by Little's law, three more. The turn itself is
     // 400 ms over its budget at home.
-    const verdict = weighSpill(aProposal({ waitingOnTarget: 3 }), DEFAULT_SPILL_COST);
+    const verdict = weighSpill(aProposal({ waitingOnTarget: 3 }), WAITERS_ONLY);
     expect(verdict).toEqual({
       spill: false,
       why: 'cost-exceeds-gain',
@@ -50,7 +70,7 @@ describe('spill cost', () => {
         recomputeMs: 30,
         waitingOnTarget: 2,
       }),
-      DEFAULT_SPILL_COST,
+      WAITERS_ONLY,
     );
     expect(verdict).toMatchObject({ spill: true, why: 'gain-exceeds-cost', gainMs: 4_000 });
     expect(verdict.costMs).toBe(90);
@@ -59,26 +79,28 @@ describe('spill cost', () => {
   it('spills even a long context when home is hopeless and the target idle', () => {
     const verdict = weighSpill(
       aProposal({ home: ttft(8_000, 20), target: ttft(435, 435), recomputeMs: 435 }),
-      DEFAULT_SPILL_COST,
+      WAITERS_ONLY,
     );
     expect(verdict).toMatchObject({ spill: true, gainMs: 6_000, costMs: 435, turnsCharged: 1 });
   });
 
   it('counts only the overrun it avoids as gain by default, all of home minus target at weight 1', () => {
     const proposal = aProposal({ waitingOnTarget: 1 });
-    expect(weighSpill(proposal, DEFAULT_SPILL_COST)).toMatchObject({
+    expect(weighSpill(proposal, WAITERS_ONLY)).toMatchObject({
       spill: false,
       gainMs: 400,
       costMs: 600,
     });
-    expect(weighSpill(proposal, { ...DEFAULT_SPILL_COST, belowBudgetGainWeight: 1 })).toMatchObject(
-      { spill: true, gainMs: 1_500, costMs: 600 },
-    );
+    expect(weighSpill(proposal, { ...WAITERS_ONLY, belowBudgetGainWeight: 1 })).toMatchObject({
+      spill: true,
+      gainMs: 1_500,
+      costMs: 600,
+    });
   });
 
   it('charges the recompute to the conversation’s cold follow-up turns too', () => {
     const verdict = weighSpill(aProposal({ home: ttft(2_900, 20) }), {
-      ...DEFAULT_SPILL_COST,
+      ...WAITERS_ONLY,
       coldFollowUpTurns: 2,
     });
     expect(verdict).toMatchObject({ spill: false, gainMs: 900, costMs: 900, turnsCharged: 3 });
@@ -87,7 +109,7 @@ describe('spill cost', () => {
   it('spills for free when the target already holds what home does', () => {
     const verdict = weighSpill(
       aProposal({ home: ttft(2_001), recomputeMs: 0, waitingOnTarget: 10 }),
-      DEFAULT_SPILL_COST,
+      WAITERS_ONLY,
     );
     expect(verdict).toMatchObject({ spill: true, gainMs: 1, costMs: 0 });
   });
@@ -95,20 +117,20 @@ describe('spill cost', () => {
   it('spills whatever the cost when staying home would get the turn refused', () => {
     const verdict = weighSpill(
       aProposal({ waitingOnTarget: 3, refusedAtHome: true }),
-      DEFAULT_SPILL_COST,
+      WAITERS_ONLY,
     );
     expect(verdict).toMatchObject({ spill: true, why: 'refused-at-home', costMs: 1_200 });
   });
 
   it('keeps the turn home when home meets the budget after all', () => {
     // Placement saw no cache at home; with the context the router knows it holds, home makes it.
-    const verdict = weighSpill(aProposal({ home: ttft(1_950, 20) }), DEFAULT_SPILL_COST);
+    const verdict = weighSpill(aProposal({ home: ttft(1_950, 20) }), WAITERS_ONLY);
     expect(verdict).toMatchObject({ spill: false, why: 'home-within-budget', gainMs: 0 });
   });
 
   it('takes every spill when the rule is off', () => {
     const verdict = weighSpill(aProposal({ waitingOnTarget: 3 }), {
-      ...DEFAULT_SPILL_COST,
+      ...WAITERS_ONLY,
       enabled: false,
     });
     expect(verdict).toMatchObject({ spill: true, why: 'rule-off' });

@@ -21,8 +21,9 @@ import { ttftBreaksBudget } from './spill-check.js';
  *   charged to every turn that waits for it: the target's next turn (whoever it serves next waits
  *   that long longer; on an idle shard, the next to arrive), one more per turn already waiting there
  *   for its first token (by Little's law as many again arrive behind the spilled turn while it
- *   waits), and `coldFollowUpTurns` of the conversation's own turns that reach the target before
- *   the prefix does.
+ *   waits), `coldFollowUpTurns` of the conversation's own turns that reach the target before
+ *   the prefix does, and `cacheTurns` more for the cache itself: every recomputed token is a miss
+ *   of the prefix cache, which is what keeps a conversation's turns cheap (issue 4's hit ratio).
  *
  * Placement proposes a spill from its own view of the home shard's cache, which may miss context the
  * router knows it sent there (PlacedPrefixes); with that counted, home may meet the budget after all,
@@ -44,12 +45,19 @@ export interface SpillCostConfig {
    * for callers that send several turns on one context at once.
    */
   readonly coldFollowUpTurns: number;
+  /**
+   * The price of the cache the spill throws away, as turns charged the recompute on top of the
+   * others: on an idle target a spill must then save its turn `1 + cacheTurns` times its recompute.
+   * 0 prices the cache only by the turns that wait for the recompute (session 6's rule).
+   */
+  readonly cacheTurns: number;
 }
 
 export const DEFAULT_SPILL_COST: SpillCostConfig = {
   enabled: true,
   belowBudgetGainWeight: 0,
   coldFollowUpTurns: 0,
+  cacheTurns: 5,
 };
 
 /** A spill placement proposed, with what the rule needs to weigh it. */
@@ -105,7 +113,10 @@ export function weighSpill(proposal: SpillProposal, config: SpillCostConfig): Sp
     lateness(proposal.home.ttftMs, proposal.budgetMs, weight) -
     lateness(proposal.target.ttftMs, proposal.budgetMs, weight);
   const turnsCharged =
-    1 + Math.max(0, proposal.waitingOnTarget) + Math.max(0, config.coldFollowUpTurns);
+    1 +
+    Math.max(0, proposal.waitingOnTarget) +
+    Math.max(0, config.coldFollowUpTurns) +
+    Math.max(0, config.cacheTurns);
   const costMs = Math.max(0, proposal.recomputeMs) * turnsCharged;
   const why: SpillWhy = !config.enabled
     ? 'rule-off'
