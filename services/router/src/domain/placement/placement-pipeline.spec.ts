@@ -1,6 +1,7 @@
 import { seededRandom } from '../random.js';
 import { aDirectory, aRequest, aShard, type ShardSpec } from '../testing/factories.js';
 import { DEFAULT_PLACEMENT_CONFIG, type PlacementConfig } from './placement-config.js';
+import type { QueueDepth } from './placement-context.js';
 import { PlacementPipeline } from './placement-pipeline.js';
 import type { PlacementDecision } from './placement-decision.js';
 
@@ -153,6 +154,64 @@ describe('placement pipeline', () => {
 
       expect(decision.reason).toBe('affinity');
       expect(decision.shard.id).toBe('home');
+    });
+
+    describe('when the prompt alone takes longer to prefill than the budget at the default rate', () => {
+      // 1,875 blocks of 16 tokens: 3 s of prefill at 10,000 tokens a second, over a 2 s budget.
+      const long = Array.from({ length: 1_875 }, (_, i) => 5_000 + i);
+      const longTurn = aRequest({
+        assignedShardId: 'home',
+        promptBlocks: long,
+        promptTokens: 30_000,
+      });
+
+      it('stays (affinity) without pricing a single other shard', () => {
+        const shards = aDirectory(
+          shard({ id: 'home', blocks: long, load: swamped }),
+          ...Array.from({ length: 20 }, (_, i) => shard({ id: `idle-${i}` })),
+        );
+        const asked: string[] = [];
+        const queues: QueueDepth = {
+          queuedAhead: (shardId) => {
+            asked.push(shardId);
+            return 0;
+          },
+        };
+
+        const decision = placed(pipeline().decide(longTurn, shards, 0, queues));
+
+        expect(decision).toMatchObject({ reason: 'affinity', shard: { id: 'home' } });
+        expect(new Set(asked)).toEqual(new Set(['home']));
+      });
+
+      it('still spills to a shard that holds enough of the prompt to make the budget', () => {
+        const shards = aDirectory(
+          shard({ id: 'home', blocks: long, load: swamped }),
+          shard({ id: 'cold' }),
+          shard({ id: 'warm', blocks: long.slice(0, 1_500) }),
+        );
+
+        expect(placed(pipeline().decide(longTurn, shards, 0))).toMatchObject({
+          reason: 'spill',
+          shard: { id: 'warm' },
+        });
+      });
+
+      it('still spills to a shard that prefills fast enough to make the budget', () => {
+        const shards = aDirectory(
+          shard({ id: 'home', blocks: long, load: swamped }),
+          shard({ id: 'cold' }),
+          aShard({
+            id: 'fast',
+            capacity: { ...capacity, prefillTokensPerSecond: 40_000 },
+          }),
+        );
+
+        expect(placed(pipeline().decide(longTurn, shards, 0))).toMatchObject({
+          reason: 'spill',
+          shard: { id: 'fast' },
+        });
+      });
     });
 
     it('does not spill a batch turn: its tier would rather wait than lose its cached prefix', () => {

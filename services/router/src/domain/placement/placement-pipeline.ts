@@ -1,7 +1,7 @@
 import type { Random } from '../random.js';
-import type { LatencyPrediction } from '../spill/latency-model.js';
+import { predictPrefillAtRateMs, type LatencyPrediction } from '../spill/latency-model.js';
 import { latencyBudgetMs } from '../spill/latency-budget.js';
-import { breaksBudget } from '../spill/spill-check.js';
+import { breaksBudget, ttftBreaksBudget } from '../spill/spill-check.js';
 import { fitsLatencyBudgetFilter } from './filters/fits-latency-budget.filter.js';
 import { CandidateSet } from './candidate-set.js';
 import type { PlacementConfig } from './placement-config.js';
@@ -85,18 +85,18 @@ export class PlacementPipeline {
     if (assigned !== undefined && this.canKeep(assigned, context)) {
       const onAssigned = context.predictedLatency(assigned);
       if (breaksBudget(onAssigned, budgetMs) && this.config.tiers[request.priority].maySpill) {
-        const spillTo = this.choose(shards, context, match, assigned.id, true);
+        const spillTo = this.choose(shards, context, match, assigned.id, assigned);
         if (spillTo) {
-          return this.placed(spillTo, this.scoredCount, 'spill', context, assigned.id, onAssigned);
+          return this.placed(spillTo.shard, spillTo, 'spill', context, assigned.id, onAssigned);
         }
       }
-      return this.placed(assigned, 1, 'affinity', context, undefined);
+      return this.placed(assigned, undefined, 'affinity', context, undefined);
     }
 
-    const chosen = this.choose(shards, context, match, request.assignedShardId, false);
+    const chosen = this.choose(shards, context, match, request.assignedShardId, undefined);
     if (chosen === undefined) return { kind: 'unplaceable', reason: 'no-eligible-shard', budgetMs };
     const reason = request.assignedShardId === undefined ? 'new' : moveReason(request, assigned);
-    return this.placed(chosen, this.scoredCount, reason, context, request.assignedShardId);
+    return this.placed(chosen.shard, chosen, reason, context, request.assignedShardId);
   }
 
   private canKeep(shard: ShardView, context: PlacementContext): boolean {
@@ -118,32 +118,64 @@ export class PlacementPipeline {
 
   /**
    * The best shard other than `leaving` (the one the conversation is on) and the excluded ones;
-   * `scoredCount` says how many candidates were scored.
+   * `scoredCount` says how many candidates were scored. `spillFrom`: a spill off that shard, so the
+   * shard chosen must fit the budget and may be in another zone.
    */
   private choose(
     shards: ShardDirectory,
     context: PlacementContext,
     match: PrefixMatch,
     leaving: string | undefined,
-    mustFitBudget: boolean,
-  ): ShardView | undefined {
+    spillFrom: ShardView | undefined,
+  ): ScoredShard | undefined {
     let candidates: readonly ShardView[] = this.candidates(
       shards,
       context,
       match,
       leaving,
-      mustFitBudget,
+      spillFrom !== undefined,
     );
-    // Before the soft filters, so that "same zone first" falls back to another zone when no shard
-    // in the caller's zone would make the budget.
-    if (mustFitBudget) candidates = fitsLatencyBudgetFilter.filter(candidates, context);
+    if (spillFrom !== undefined) {
+      // Gathered all the same, so that the random draws of later decisions do not change.
+      if (candidates.length > 0 && this.noneCanFit(shards, context, match, spillFrom)) {
+        return undefined;
+      }
+      // Before the soft filters, so that "same zone first" falls back to another zone when no
+      // shard in the caller's zone would make the budget.
+      candidates = fitsLatencyBudgetFilter.filter(candidates, context);
+    }
     for (const filter of this.filters) {
       if (candidates.length === 0) return undefined;
       candidates = filter.filter(candidates, context);
     }
     if (candidates.length === 0) return undefined;
     this.scoredCount = candidates.length;
-    return this.picker.pick(this.score(candidates, context), context)?.shard;
+    return this.picker.pick(this.score(candidates, context), context);
+  }
+
+  /**
+   * Whether every shard but `spillFrom` breaks the budget even on no queue, the most prefix any of
+   * them could hold (PrefixMatch.blocksAtMostOnAnyBut) and the fastest prefill of the directory:
+   * the fits-latency-budget filter would then reject each candidate on its lower bound (both bounds
+   * never grow with what they are given more of), so the search ends before pricing any. A turn
+   * whose prompt alone takes longer to prefill than its budget spills nowhere, and without this it
+   * priced every candidate to find out.
+   */
+  private noneCanFit(
+    shards: ShardDirectory,
+    context: PlacementContext,
+    match: PrefixMatch,
+    spillFrom: ShardView,
+  ): boolean {
+    const latency = this.config.latency;
+    const fastest = shards.fastestPrefillTokensPerSecond(latency.defaultPrefillTokensPerSecond);
+    const leastPrefillMs = predictPrefillAtRateMs(
+      fastest,
+      context.request.promptTokens,
+      match.blocksAtMostOnAnyBut(spillFrom),
+      latency,
+    );
+    return ttftBreaksBudget(leastPrefillMs, context.budgetMs);
   }
 
   /**
@@ -161,19 +193,17 @@ export class PlacementPipeline {
       if (
         scored.length > 0 &&
         picker.cannotPickBelow !== undefined &&
-        this.total(shard, context, true) < picker.cannotPickBelow(scored)
+        this.boundTotal(shard, context) < picker.cannotPickBelow(scored)
       ) {
         continue;
       }
-      const score = this.total(shard, context, false);
       let entry = this.scoredPool[scored.length];
       if (entry === undefined) {
-        entry = new CandidateScore(shard, score);
+        entry = new CandidateScore(shard, this.scorers.length);
         this.scoredPool.push(entry);
-      } else {
-        entry.shard = shard;
-        entry.score = score;
       }
+      entry.shard = shard;
+      entry.score = this.exactTotal(shard, context, entry.byScorer);
       scored.push(entry);
     }
     return scored;
@@ -212,39 +242,56 @@ export class PlacementPipeline {
   }
 
   /**
-   * The weighted mean of the scorers, or with `bounded` an upper bound on it: the same sum in the
-   * same order with each scorer's bound in place of its score (each term is no smaller, and
+   * An upper bound on the weighted mean of the scorers: the same sum in the same order as
+   * `exactTotal` with each scorer's bound in place of its score (each term is no smaller, and
    * rounding is monotone, so neither is the result).
    */
-  private total(shard: ShardView, context: PlacementContext, bounded: boolean): number {
+  private boundTotal(shard: ShardView, context: PlacementContext): number {
     if (this.totalWeight === 0) return 0;
     const scorers = this.scorers;
     let sum = 0;
     for (let i = 0; i < scorers.length; i++) {
       const { scorer, weight } = scorers[i] as WeightedScorer;
       const score =
-        bounded && scorer.bound !== undefined
-          ? scorer.bound(shard, context)
-          : scorer.score(shard, context);
+        scorer.bound !== undefined ? scorer.bound(shard, context) : scorer.score(shard, context);
       sum += weight * clampUnit(score);
     }
     return sum / this.totalWeight;
   }
 
+  /** The weighted mean of the scorers, each one's score (clamped) kept in `byScorer`. */
+  private exactTotal(shard: ShardView, context: PlacementContext, byScorer: Float64Array): number {
+    if (this.totalWeight === 0) return 0;
+    const scorers = this.scorers;
+    let sum = 0;
+    for (let i = 0; i < scorers.length; i++) {
+      const { scorer, weight } = scorers[i] as WeightedScorer;
+      const score = clampUnit(scorer.score(shard, context));
+      byScorer[i] = score;
+      sum += weight * score;
+    }
+    return sum / this.totalWeight;
+  }
+
+  /** `picked` is what the picker returned (undefined for affinity: one candidate, not scored). */
   private placed(
     shard: ShardView,
-    candidates: number,
+    picked: ScoredShard | undefined,
     reason: PlacementReason,
     context: PlacementContext,
     previousShardId: string | undefined,
     predictedOnLeft?: LatencyPrediction,
   ): PlacementDecision {
-    // Plain data, worked out here: an object literal with lazy getters cost more to build (fresh
-    // closures and accessors per decision) than scoring the chosen shard again, its data warm.
+    // Plain data: an object literal with lazy getters cost more to build (fresh closures and
+    // accessors per decision) than the scores themselves. A candidate scored exactly brings its
+    // scorers' scores along; the conversation's own shard (affinity) is scored here.
+    const exact = picked instanceof CandidateScore ? picked.byScorer : undefined;
     const byScorer: Record<string, number> = {};
     let sum = 0;
-    for (const { scorer, weight } of this.scorers) {
-      const score = clampUnit(scorer.score(shard, context));
+    const scorers = this.scorers;
+    for (let i = 0; i < scorers.length; i++) {
+      const { scorer, weight } = scorers[i] as WeightedScorer;
+      const score = exact?.[i] ?? clampUnit(scorer.score(shard, context));
       byScorer[scorer.name] = score;
       sum += weight * score;
     }
@@ -256,7 +303,7 @@ export class PlacementPipeline {
       scores: {
         total: this.totalWeight === 0 ? 0 : sum / this.totalWeight,
         byScorer,
-        candidates,
+        candidates: picked === undefined ? 1 : this.scoredCount,
         budgetMs: context.budgetMs,
         predicted: context.predictedLatency(shard),
         predictedOnLeft,
@@ -265,12 +312,20 @@ export class PlacementPipeline {
   }
 }
 
-/** A pooled ScoredShard, reused from decision to decision. */
+/**
+ * A pooled ScoredShard, reused from decision to decision, with its scorers' scores (in the
+ * pipeline's order) for the decision to report if it is the one picked.
+ */
 class CandidateScore implements ScoredShard {
+  score = 0;
+  readonly byScorer: Float64Array;
+
   constructor(
     public shard: ShardView,
-    public score: number,
-  ) {}
+    scorers: number,
+  ) {
+    this.byScorer = new Float64Array(scorers);
+  }
 }
 
 function moveReason(request: PlacementRequest, assigned: ShardView | undefined): PlacementReason {

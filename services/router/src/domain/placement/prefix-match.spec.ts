@@ -91,6 +91,31 @@ describe('prefix match', () => {
     expect([deep, shallow].map((shard) => match.blocksAtMost(shard))).toEqual([701, 501]);
   });
 
+  it('bounds the depth on every shard but one from above, looking nothing up', () => {
+    const home = aShard({ id: 'home', blocks: prompt });
+    const deep = aShard({ id: 'deep', blocks: prompt.slice(0, 800) });
+    const match = new PrefixMatch(prompt);
+    expect(match.blocksAtMostOnAnyBut(home)).toBe(1_000);
+
+    expect(match.blocksOn(home)).toBe(1_000);
+    match.defer(500);
+    match.recordHolder(deep, 700);
+    match.record('by-id', 600);
+    match.defer(0);
+
+    expect(match.blocksAtMostOnAnyBut(home)).toBe(701);
+    expect(match.blocksAtMostOnAnyBut(deep)).toBe(1_000);
+    const others = [
+      deep,
+      aShard({ id: 'by-id', blocks: prompt.slice(0, 650) }),
+      aShard({ id: 'deferred', blocks: prompt.slice(0, 900) }),
+      aShard({ id: 'cold' }),
+    ];
+    for (const shard of others) {
+      expect(match.blocksOn(shard)).toBeLessThanOrEqual(match.blocksAtMostOnAnyBut(home));
+    }
+  });
+
   it('keeps blocksAtLeast <= blocksOn <= blocksAtMost, with records by id and by view', () => {
     const match = new PrefixMatch(prompt);
     match.defer(900);

@@ -109,6 +109,29 @@ export class PrefixMatch {
   }
 
   /**
+   * An upper bound on `blocksOn` for every shard but `except`, that looks nothing up: after the
+   * walk, the deepest block recorded or deferred, or the depth of a shard resolved before it
+   * (without a walk, the whole prompt).
+   */
+  blocksAtMostOnAnyBut(except: ShardView): number {
+    if (!this.walked) return this.blocks.length;
+    let most = this.deferred.length > 0 ? (this.deferred[0] ?? 0) + 1 : 0;
+    for (let i = 0; i < this.resolvedShards.length; i++) {
+      const depth = this.resolvedDepths[i] ?? 0;
+      if (this.resolvedShards[i] !== except && depth > most) most = depth;
+    }
+    if (this.recordedViews !== undefined) {
+      for (const [shard, depth] of this.recordedViews) {
+        if (shard !== except && depth > most) most = depth;
+      }
+    }
+    if (this.recorded !== undefined) {
+      for (const [id, depth] of this.recorded) if (id !== except.id && depth > most) most = depth;
+    }
+    return most;
+  }
+
+  /**
    * Tells the match that `shard` holds at least `blocks` leading blocks (the router sent them
    * there): its depth becomes the larger of that and what its block set shows.
    */

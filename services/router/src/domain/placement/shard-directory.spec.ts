@@ -117,6 +117,31 @@ describe('shard directory', () => {
     );
   });
 
+  it('knows the fastest prefill of its shards, one stating none at the default rate', () => {
+    const rated = (id: string, prefillTokensPerSecond?: number) =>
+      aShard({
+        id,
+        capacity: {
+          maxInFlight: 8,
+          kvCapacityTokens: 1_000_000,
+          ...(prefillTokensPerSecond === undefined ? {} : { prefillTokensPerSecond }),
+        },
+      });
+    const directory = aDirectory(rated('slow', 5_000), rated('fast', 12_000));
+    expect(new ShardDirectory().fastestPrefillTokensPerSecond(10_000)).toBe(0);
+    expect(directory.fastestPrefillTokensPerSecond(10_000)).toBe(12_000);
+
+    directory.upsert(rated('unstated'));
+    expect(directory.fastestPrefillTokensPerSecond(10_000)).toBe(12_000);
+    expect(directory.fastestPrefillTokensPerSecond(20_000)).toBe(20_000);
+
+    directory.remove('unstated');
+    directory.upsert(rated('fast', 4_000));
+    expect(directory.fastestPrefillTokensPerSecond(20_000)).toBe(5_000);
+    directory.remove('slow');
+    expect(directory.fastestPrefillTokensPerSecond(20_000)).toBe(4_000);
+  });
+
   it('forgets a removed shard', () => {
     const directory = aDirectory(
       aShard({ id: 'a', blocks: [1] }),

@@ -36,6 +36,8 @@ export class ShardDirectory {
   private readonly holders = new BlockIndex(1 << 16);
   private groups: ReadyGroups | undefined;
   private readyPoolNames: string[] = [];
+  /** The fastest prefill a shard states, and whether some shard states none; undefined: rescan. */
+  private prefillRates: { fastest: number; unstated: boolean } | undefined;
   /** The walk's probe positions and their index entries (a probe per doubling: 64 is plenty). */
   private readonly probeAt = new Int32Array(64);
   private readonly probeEntry = new Int32Array(64);
@@ -79,6 +81,12 @@ export class ShardDirectory {
     ) {
       this.groups = undefined;
     }
+    if (
+      previous === undefined ||
+      previous.capacity.prefillTokensPerSecond !== view.capacity.prefillTokensPerSecond
+    ) {
+      this.prefillRates = undefined;
+    }
     this.shards[slot] = view;
   }
 
@@ -105,6 +113,16 @@ export class ShardDirectory {
     this.slotById.delete(shardId);
     this.freeSlots.push(slot);
     this.groups = undefined;
+    this.prefillRates = undefined;
+  }
+
+  /**
+   * The fastest prefill of any shard here, tokens per second, a shard that states none taken at
+   * `defaultRate` (as the latency model takes it): no candidate prefills faster. 0 when empty.
+   */
+  fastestPrefillTokensPerSecond(defaultRate: number): number {
+    const rates = (this.prefillRates ??= this.scanPrefillRates());
+    return rates.unstated ? Math.max(rates.fastest, defaultRate) : rates.fastest;
   }
 
   all(): ShardView[] {
@@ -264,6 +282,18 @@ export class ShardDirectory {
     after?.forEach((hash) => {
       if (!before?.has(hash)) this.holders.add(hash, slot);
     });
+  }
+
+  private scanPrefillRates(): { fastest: number; unstated: boolean } {
+    let fastest = 0;
+    let unstated = false;
+    for (const shard of this.shards) {
+      const rate = shard?.capacity.prefillTokensPerSecond;
+      if (shard === undefined) continue;
+      if (rate === undefined) unstated = true;
+      else if (rate > fastest) fastest = rate;
+    }
+    return { fastest, unstated };
   }
 
   private readySlots(pool: string, zone: string | undefined): readonly number[] {

@@ -137,8 +137,21 @@ export function predictPrefillMs(
   cachedBlocks: number,
   config: LatencyModelConfig,
 ): number {
-  const cachedTokens = cachedPrefixTokens(cachedBlocks, promptTokens, config.tokensPerBlock);
   const rate = shard.capacity.prefillTokensPerSecond ?? config.defaultPrefillTokensPerSecond;
+  return predictPrefillAtRateMs(rate, promptTokens, cachedBlocks, config);
+}
+
+/**
+ * predictPrefillMs on a shard that prefills `rate` tokens per second. Never grows with `rate`
+ * either, so the fastest rate of several shards gives a lower bound for all of them.
+ */
+export function predictPrefillAtRateMs(
+  rate: number,
+  promptTokens: number,
+  cachedBlocks: number,
+  config: LatencyModelConfig,
+): number {
+  const cachedTokens = cachedPrefixTokens(cachedBlocks, promptTokens, config.tokensPerBlock);
   const linearMs = ((promptTokens - cachedTokens) * 1_000) / Math.max(1, rate);
   const attention = config.prefillAttentionMsPerMillionPairs;
   if (attention === undefined || !(attention > 0)) return linearMs;
