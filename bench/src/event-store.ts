@@ -38,12 +38,32 @@ const CONTEXT_READS = Number(process.env.CONTEXT_READS ?? 500);
 // Reads before the measured ones: the cold replica is a fresh process, and its first reads time
 // the JIT compiler rather than the read path (the warm replica has had the whole append phase).
 const CONTEXT_WARMUP_READS = Number(process.env.CONTEXT_WARMUP_READS ?? 100);
+/**
+ * PostgreSQL settings for the bench's database only (`ALTER DATABASE ... SET`), to try a server
+ * setting without changing it for the other databases on the shared server, e.g.
+ * "wal_compression=lz4". Default: none.
+ */
+const DATABASE_SETTINGS = parseDatabaseSettings(process.env.BENCH_DATABASE_SETTINGS ?? '');
 
 type Client = GrpcClient<typeof conversation.ConversationStoreDefinition>;
 
 const suffix = randomBytes(4).toString('hex');
 const database = `spillway_bench_${suffix}`;
 const topic = `bench.${suffix}.conversation.events`;
+
+function parseDatabaseSettings(text: string): [string, string][] {
+  return text
+    .split(',')
+    .filter((entry) => entry.trim() !== '')
+    .map((entry) => {
+      const match = /^\s*([a-z_]+)\s*=\s*([\w.-]+)\s*$/.exec(entry);
+      if (!match?.[1] || !match[2])
+        throw new Error(
+          `BENCH_DATABASE_SETTINGS: "${entry}" is not name=value (e.g. wal_compression=lz4)`,
+        );
+      return [match[1], match[2]];
+    });
+}
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -201,6 +221,7 @@ class MachineCpu {
   private readonly before = new Map<number, number>();
   private benchBefore = process.cpuUsage();
   private commitsBefore = 0;
+  private checkpointsBefore = 0;
 
   constructor(
     private readonly db: pg.Client,
@@ -227,8 +248,21 @@ class MachineCpu {
     return Number(rows[0]?.commits ?? NaN);
   }
 
+  /**
+   * Checkpoints the server has run so far, the bench's and everyone else's (each DROP DATABASE
+   * of another session's test suite forces one): after each, the first change to every page
+   * writes the whole page to the WAL, which shows in the backends' CPU.
+   */
+  private async checkpoints(): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>(
+      'SELECT (checkpoints_timed + checkpoints_req)::text AS n FROM pg_stat_bgwriter',
+    );
+    return Number(rows[0]?.n ?? NaN);
+  }
+
   async start(): Promise<void> {
     this.commitsBefore = await this.commits();
+    this.checkpointsBefore = await this.checkpoints();
     this.before.clear();
     for (const pid of [...(await this.backendPids()), ...kafkaPids()])
       this.before.set(pid, cpuSeconds(pid));
@@ -236,7 +270,13 @@ class MachineCpu {
   }
 
   /** CPU seconds since start(): a backend that ended meanwhile is missing (pools keep theirs). */
-  async stop(): Promise<{ postgres: number; kafka: number; bench: number; commits: number }> {
+  async stop(): Promise<{
+    postgres: number;
+    kafka: number;
+    bench: number;
+    commits: number;
+    checkpoints: number;
+  }> {
     const since = (pid: number): number => {
       const now = cpuSeconds(pid);
       return Number.isNaN(now) ? 0 : now - (this.before.get(pid) ?? 0);
@@ -245,7 +285,14 @@ class MachineCpu {
     const kafka = kafkaPids().reduce((sum, pid) => sum + since(pid), 0);
     const { user, system } = process.cpuUsage(this.benchBefore);
     const bench = (user + system) / 1e6;
-    return { postgres, kafka, bench, commits: (await this.commits()) - this.commitsBefore };
+    const commits = (await this.commits()) - this.commitsBefore;
+    return {
+      postgres,
+      kafka,
+      bench,
+      commits,
+      checkpoints: (await this.checkpoints()) - this.checkpointsBefore,
+    };
   }
 }
 
@@ -486,6 +533,9 @@ async function main(): Promise<void> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
+  // Taken by every session that connects afterwards: the services', the relay's and the bench's.
+  for (const [name, value] of DATABASE_SETTINGS)
+    await admin.query(`ALTER DATABASE ${database} SET ${name} = '${value}'`);
   const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
   const messaging = createKafkaMessaging({
     brokers,
@@ -623,7 +673,11 @@ async function main(): Promise<void> {
       writer: cpuSeconds(service.child.pid) - (pacedCpuBefore[0] ?? NaN),
       relay: cpuSeconds(relay?.child.pid) - (pacedCpuBefore[1] ?? NaN),
     };
-    const { commits: pacedCommits, ...pacedMachineCpu } = await machineCpu.stop();
+    const {
+      commits: pacedCommits,
+      checkpoints: pacedCheckpoints,
+      ...pacedMachineCpu
+    } = await machineCpu.stop();
     const pacedCpu = { ...pacedServiceCpu, ...pacedMachineCpu };
     const pacedLag = await lagOf(pacedFrom, pacedTo);
 
@@ -680,6 +734,7 @@ async function main(): Promise<void> {
       },
       // What else was running: the machine is shared, and every figure moves with it.
       loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((value) => round(value)) },
+      databaseSettings: Object.fromEntries(DATABASE_SETTINGS),
       postgresCeiling: ceiling,
       appends: { batched, commands, paced },
       // Service CPU per 1,000 events of the batched phase (the relay's includes its 2 s to drain).
@@ -698,6 +753,8 @@ async function main(): Promise<void> {
         batched: round((batchedMachineCpu.commits * 1e3) / batched.events),
         paced: round((pacedCommits * 1e3) / paced.events),
       },
+      // Server-wide checkpoints during each phase (see MachineCpu.checkpoints).
+      checkpoints: { batched: batchedMachineCpu.checkpoints, paced: pacedCheckpoints },
       // From the outbox row's insert (the append's commit) to the consumer.
       outboxToKafkaLagMs: {
         events: outboxLags.length,

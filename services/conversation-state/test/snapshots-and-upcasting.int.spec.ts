@@ -68,7 +68,8 @@ describe('snapshots and upcasting on the read path', () => {
 
     // Mark the snapshot, so the answer shows it was read instead of a replay from version 1.
     await harness().database.pool.query(
-      `UPDATE snapshots SET state = jsonb_set(state, '{model}', '"model-from-snapshot"') WHERE stream_id = $1`,
+      `UPDATE snapshots SET state = jsonb_set(state::jsonb, '{model}', '"model-from-snapshot"')::json
+        WHERE stream_id = $1`,
       [conversationId],
     );
     // A new event moves the stream version, so the in-memory state is stale and must be rebuilt.
@@ -88,6 +89,22 @@ describe('snapshots and upcasting on the read path', () => {
       ]).flat(),
       'an old question',
     ]);
+  });
+
+  it('stores a snapshot as the JSON text the writer sent, compressed with lz4 once it is large', async () => {
+    // 40 turns: about 8 kB of state, past the size at which PostgreSQL compresses a value.
+    const conversationId = await conversationWithTurns(40);
+    const { rows } = await harness().database.pool.query<{
+      type: string;
+      compression: string | null;
+      model: string;
+    }>(
+      `SELECT pg_typeof(state)::text AS type, pg_column_compression(state) AS compression,
+              state->>'model' AS model
+         FROM snapshots WHERE stream_id = $1`,
+      [conversationId],
+    );
+    expect(rows).toEqual([{ type: 'json', compression: 'lz4', model: 'llama-3-8b' }]);
   });
 
   it('upcasts v1 UserMessageAppended to v2 with the idempotency key in the body', async () => {

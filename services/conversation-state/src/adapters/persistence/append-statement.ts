@@ -78,7 +78,7 @@ appended AS (
 snapshot AS (
   INSERT INTO snapshots (stream_id, version, schema_version, state)
   SELECT sn.stream_id, sn.version, $23, sn.state
-    FROM unnest($21::text[], $22::int[], $24::jsonb[]) AS sn(stream_id, version, state)
+    FROM unnest($21::text[], $22::int[], $24::json[]) AS sn(stream_id, version, state)
    WHERE sn.stream_id IN (SELECT id FROM moved)
   ON CONFLICT (stream_id) DO UPDATE
     SET version = EXCLUDED.version, schema_version = EXCLUDED.schema_version,

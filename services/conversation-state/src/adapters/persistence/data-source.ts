@@ -2,6 +2,8 @@ import type { EventEmitter } from 'node:events';
 import { DataSource } from 'typeorm';
 import { EVENT_STORE_ENTITIES } from './event-store.entities.js';
 import { CreateEventStore1767225600000 } from './migrations/1767225600000-create-event-store.js';
+import { OutboxWithoutEventIdIndex1767312000000 } from './migrations/1767312000000-outbox-without-event-id-index.js';
+import { JsonSnapshots1767312000001 } from './migrations/1767312000001-json-snapshots.js';
 
 export interface EventStoreDataSourceOptions {
   readonly url: string;
@@ -15,7 +17,11 @@ export function createEventStoreDataSource(options: EventStoreDataSourceOptions)
     type: 'postgres',
     url: options.url,
     entities: EVENT_STORE_ENTITIES,
-    migrations: [CreateEventStore1767225600000],
+    migrations: [
+      CreateEventStore1767225600000,
+      OutboxWithoutEventIdIndex1767312000000,
+      JsonSnapshots1767312000001,
+    ],
     migrationsTableName: 'typeorm_migrations',
     // One transaction for the whole set: a crash mid-way leaves the schema as it was.
     migrationsTransactionMode: 'all',

@@ -78,7 +78,7 @@ export const SnapshotEntity = new EntitySchema<SnapshotRow>({
     streamId: { type: 'text', primary: true, name: 'stream_id' },
     version: { type: 'integer' },
     schemaVersion: { type: 'integer', name: 'schema_version' },
-    state: { type: 'jsonb' },
+    state: { type: 'json' },
   },
 });
 

@@ -222,8 +222,8 @@ export class PostgresConversationEventStore implements ConversationEventStore {
         ),
       );
     }
-    // The outbox shares the event ids; whichever insert trips first, it is the same mistake.
-    if (constraint === 'events_event_id_key' || constraint === 'outbox_event_id_key')
+    // The outbox rows are copies of the event rows, so this index is the only one that can trip.
+    if (constraint === 'events_event_id_key')
       return fail(invalidField('events.event_id', 'is already used by another event'));
     if (isDatabaseOutage(error)) throw databaseUnavailable('append', error, maybeApplied);
     throw error;
