@@ -169,8 +169,12 @@ export class TurnRunner {
 
       let lease: AdmissionLease;
       try {
+        // A turn resuming mid-stream takes a slot at once, past the router's queue, and the shard's
+        // own admission is the backstop. Once a shard has refused the turn for being full, the turn
+        // queues there for a slot like any other (never refused for its budget): it starts as soon
+        // as one of this router's streams there ends, instead of asking the full shard again.
         lease =
-          tokens > 0
+          tokens > 0 && !full.hasRefused(shard.id)
             ? admission.acquireNow(shard.id, decision.scores.predicted.prefillMs)
             : await admission.acquire(
                 shard.id,

@@ -16,6 +16,11 @@ export class FullShards {
     return this.until.size > 0;
   }
 
+  /** Whether this shard has refused the turn for being full (its hint passed or not). */
+  hasRefused(shardId: string): boolean {
+    return this.until.has(shardId);
+  }
+
   /** The shards whose retry hint has not passed at `nowMs`. */
   refusingAt(nowMs: number): string[] {
     const out: string[] = [];
