@@ -110,5 +110,12 @@ describe('retrying an append whose answer was lost', () => {
     expect(error.code).toBe('REQUEST.INVALID');
     expect(error.message).toContain(started.eventId);
     expect(error.message).not.toContain(first);
+    // The outbox has no index of its own on event_id (migration 1767312000000): the events table's
+    // is what keeps the id from being published twice.
+    const { rows } = await harness().database.pool.query<{ key: string }>(
+      'SELECT key FROM outbox WHERE event_id = $1',
+      [started.eventId],
+    );
+    expect(rows).toEqual([{ key: first }]);
   });
 });
