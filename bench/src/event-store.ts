@@ -56,7 +56,7 @@ function parseDatabaseSettings(text: string): [string, string][] {
     .split(',')
     .filter((entry) => entry.trim() !== '')
     .map((entry) => {
-      const match = /^\s*([a-z_]+)\s*=\s*([\w.-]+)\s*$/.exec(entry);
+      const match = /^\s*([a-z_]+(?:\.[a-z_]+)?)\s*=\s*([\w.-]+)\s*$/.exec(entry);
       if (!match?.[1] || !match[2])
         throw new Error(
           `BENCH_DATABASE_SETTINGS: "${entry}" is not name=value (e.g. wal_compression=lz4)`,

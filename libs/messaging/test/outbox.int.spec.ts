@@ -4,6 +4,9 @@ import type { Pool, PoolClient } from 'pg';
 import {
   OutboxRelay,
   enqueueOutbox,
+  outboxInsert,
+  outboxInsertFrom,
+  outboxTopicValues,
   type DeliveredEvent,
   type EncodedEvent,
   type EncodedEventPublisher,
@@ -194,6 +197,109 @@ describe('transactional outbox', () => {
       );
       // One key, one partition: that is where the order comes from.
       expect(new Set(ofKey(key).map((delivery) => delivery.metadata.partition)).size).toBe(1);
+    }
+  });
+
+  it('reads past published rows, but never past a row whose transaction is still open', async () => {
+    const relay = new OutboxRelay({ pool: database.pool, publisher, batchSize: 7, logger });
+    const rowId = async (eventId: string) =>
+      BigInt(
+        (
+          await database.pool.query<{ id: string }>(
+            'SELECT id::text AS id FROM outbox WHERE event_id = $1',
+            [eventId],
+          )
+        ).rows[0]!.id,
+      );
+    // A transaction numbers its row, then stays open while later rows commit and are published.
+    const open = await database.pool.connect();
+    let lateEventId: string;
+    try {
+      await open.query('BEGIN');
+      const [late] = await enqueue(open, [
+        { key: 'floor-late', event: conversationStarted('floor-late', 1) },
+      ]);
+      lateEventId = late!.id;
+      const lateId = BigInt(
+        (await open.query<{ id: string }>('SELECT max(id)::text AS id FROM outbox')).rows[0]!.id,
+      );
+      const early: string[] = [];
+      for (let transaction = 0; transaction < 5; transaction++) {
+        await inTransaction(database.pool, async (client) => {
+          const key = `floor-early-${transaction}`;
+          const sent = await enqueue(
+            client,
+            Array.from({ length: 10 }, (_, version) => ({
+              key,
+              event: conversationStarted(key, version + 1),
+            })),
+          );
+          early.push(...sent.map((event) => event.id));
+        });
+      }
+      expect(await rowId(early[0]!)).toBeGreaterThan(lateId);
+      await relay.start();
+      await waitFor(
+        () => early.every((id) => received.some((delivery) => delivery.metadata.id === id)),
+        { description: 'the 50 later rows published', timeoutMs: 20_000 },
+      );
+      // Idle reads, with the open transaction holding the server's xmin back.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(relay.readFloor).toBeLessThan(lateId);
+      await open.query('COMMIT');
+    } catch (error) {
+      await open.query('ROLLBACK');
+      throw error;
+    } finally {
+      open.release();
+    }
+    await waitFor(() => received.some((delivery) => delivery.metadata.id === lateEventId), {
+      description: 'the row committed last, numbered first, published',
+      timeoutMs: 20_000,
+    });
+    // Once every transaction that numbered a row has ended, the floor passes them all.
+    const last = BigInt(
+      (await database.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM outbox')).rows[0]!
+        .id,
+    );
+    try {
+      await waitFor(() => relay.readFloor >= last, {
+        description: `the read floor to reach row ${last}`,
+        timeoutMs: 20_000,
+      });
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('gives a transaction its id before it numbers any outbox row, in both forms of the insert', async () => {
+    const events = [{ key: 'plan', event: conversationStarted('plan', 1) }];
+    const direct = outboxInsert(conversations, events, { source: SOURCE });
+    const [topicName, type] = outboxTopicValues(conversations);
+    const fromRows = {
+      sql: `WITH submitted AS (
+              SELECT gen_random_uuid() AS event_id, 'plan'::text AS key, '\\x00'::bytea AS payload,
+                     '{}'::jsonb AS headers, 1 AS position)
+            ${outboxInsertFrom('submitted', 1)}`,
+      values: [topicName, type],
+    };
+    for (const insert of [direct, fromRows]) {
+      const { rows } = await database.pool.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN (VERBOSE) ${insert.sql}`,
+        [...insert.values],
+      );
+      const plan = rows.map((row) => row['QUERY PLAN']);
+      // The id's nextval is computed above (after) the node whose one-time filter takes the
+      // transaction id: the filter runs before the node yields its first row.
+      const numbering = plan.findIndex((line) => line.includes("nextval('outbox_id_seq'"));
+      const gate = plan.findIndex((line) =>
+        line.includes('One-Time Filter: (pg_current_xact_id() IS NOT NULL)'),
+      );
+      expect({ numbering: numbering >= 0, gate: gate >= 0 }).toEqual({
+        numbering: true,
+        gate: true,
+      });
+      expect(gate).toBeGreaterThan(numbering);
     }
   });
 

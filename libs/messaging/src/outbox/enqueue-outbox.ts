@@ -69,7 +69,7 @@ export function outboxInsert<T>(
      SELECT event_id, topic, key, type, payload, headers
        FROM unnest(${$(0)}::uuid[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::bytea[], ${$(5)}::jsonb[])
             WITH ORDINALITY AS e(event_id, topic, key, type, payload, headers, position)
-      ${condition ? `WHERE ${condition}` : ''}
+      WHERE ${TRANSACTION_ID_FIRST}${condition ? ` AND (${condition})` : ''}
       ORDER BY position`,
     values: [
       encoded.map((event) => event.id),
@@ -103,8 +103,18 @@ export function outboxInsertFrom(
   return `INSERT INTO ${table} (event_id, topic, key, type, payload, headers)
      SELECT event_id, $${topicParameter}::text, key, $${topicParameter + 1}::text, payload, headers
        FROM ${relation}
+      WHERE ${TRANSACTION_ID_FIRST}
       ORDER BY position`;
 }
+
+/**
+ * Every outbox insert's gate: a condition on no row, which PostgreSQL checks once before the first
+ * row is produced, and which gives the transaction its id if it has none yet. The row ids (the
+ * sequence, in the insert's projection) come after it, so a row's transaction always has an id
+ * older than the row's: what lets the relay tell when every row below an id has committed or
+ * rolled back (see ReadFloor).
+ */
+const TRANSACTION_ID_FIRST = 'pg_current_xact_id() IS NOT NULL';
 
 /** The values of outboxInsertFrom's topic parameters. */
 export function outboxTopicValues<T>(topic: Topic<T>): readonly [string, string] {

@@ -34,6 +34,12 @@ interface InFlight {
   readonly done: Promise<Error | undefined>;
 }
 
+/** A batch being marked published. */
+interface Mark extends InFlight {
+  /** Set once the mark has committed: its rows are published, no longer in flight. */
+  marked: boolean;
+}
+
 /** A batch on its way to Kafka. */
 interface Send extends InFlight {
   /** When Kafka acknowledged it; await only once `done` settled without a failure. */
@@ -114,6 +120,11 @@ export class OutboxRelay {
     this.session = undefined;
   }
 
+  /** Where the next read starts: every row at or below this id is published (see ReadFloor). */
+  get readFloor(): bigint {
+    return this.session?.floorId ?? 0n;
+  }
+
   /** One read → send → mark cycle, without pipelining; returns the number of rows published. */
   async relayBatch(): Promise<number> {
     const session = await this.leadingSession();
@@ -128,7 +139,7 @@ export class OutboxRelay {
   private async run(): Promise<void> {
     let consecutiveFailures = 0;
     let sending: Send | undefined;
-    let marking: InFlight | undefined;
+    let marking: Mark | undefined;
     let backlog = false;
     let rowsFoundAt = Number.NEGATIVE_INFINITY;
     while (!this.stopping) {
@@ -205,12 +216,16 @@ export class OutboxRelay {
     return { rows, acknowledgedAt, done: failureOf(acknowledgedAt) };
   }
 
-  private mark(rows: readonly OutboxRow[], acknowledgedAt: Date): InFlight {
-    return { rows, done: failureOf(this.marked(rows, acknowledgedAt)) };
+  private mark(rows: readonly OutboxRow[], acknowledgedAt: Date): Mark {
+    const mark: Mark = { rows, done: failureOf(this.marked(rows, acknowledgedAt)), marked: false };
+    void mark.done.then((failure) => {
+      mark.marked = failure === undefined;
+    });
+    return mark;
   }
 
   /** Stopping: what Kafka acknowledged is marked, so that it is not sent again. */
-  private async finish(sending: Send | undefined, marking: InFlight | undefined): Promise<void> {
+  private async finish(sending: Send | undefined, marking: Mark | undefined): Promise<void> {
     const sendFailure = await sending?.done;
     await marking?.done;
     if (sending && sendFailure === undefined)
@@ -266,8 +281,14 @@ export class OutboxRelay {
   }
 }
 
-function idsOf(...batches: readonly (InFlight | undefined)[]): string[] {
-  return batches.flatMap((batch) => (batch ? batch.rows.map((row) => row.id) : []));
+/**
+ * The ids a read must skip: those of a batch being sent or being marked. A marked batch's rows are
+ * published (the read passes them anyway), and leaving them out lets the read floor rise past them.
+ */
+function idsOf(...batches: readonly (InFlight | Mark | undefined)[]): string[] {
+  return batches.flatMap((batch) =>
+    batch && !('marked' in batch && batch.marked) ? batch.rows.map((row) => row.id) : [],
+  );
 }
 
 /** Throws the batch's failure, if it had one. */
