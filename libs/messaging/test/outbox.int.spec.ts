@@ -272,6 +272,64 @@ describe('transactional outbox', () => {
     }
   });
 
+  it('sends and marks again the rows whose mark failed, without waiting for more traffic', async () => {
+    // The pool the relay marks through loses one mark: Kafka has the rows, the outbox does not know.
+    let lostMarks = 0;
+    const pool = database.pool;
+    const flaky = new Proxy(pool, {
+      get(target, property) {
+        if (property === 'query')
+          return (text: unknown, values?: unknown[]) => {
+            if (typeof text === 'string' && text.startsWith('UPDATE') && lostMarks === 0) {
+              lostMarks++;
+              return Promise.reject(new Error('connection reset while marking'));
+            }
+            return target.query(text as string, values);
+          };
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const key = 'lost-mark';
+    await inTransaction(pool, async (client) => {
+      await enqueue(
+        client,
+        Array.from({ length: 12 }, (_, version) => ({
+          key,
+          event: conversationStarted(key, version + 1),
+        })),
+      );
+    });
+    const failuresBefore = logger.lines.filter((line) => line.message.includes('cycle failed'));
+    const relay = new OutboxRelay({ pool: flaky, publisher, logger });
+    await relay.start();
+    try {
+      // Nothing else is written: only the relay noticing its failed mark can publish them again.
+      await waitFor(
+        async () =>
+          (
+            await pool.query<{ count: string }>(
+              'SELECT count(*) FROM outbox WHERE key = $1 AND published_at IS NULL',
+              [key],
+            )
+          ).rows[0]!.count === '0',
+        { description: 'the 12 rows marked published after the lost mark', timeoutMs: 10_000 },
+      );
+    } finally {
+      await relay.stop();
+    }
+    expect(lostMarks).toBe(1);
+    const failures = logger.lines.filter((line) => line.message.includes('cycle failed'));
+    expect(failures.length).toBeGreaterThan(failuresBefore.length);
+    await waitFor(() => received.filter((delivery) => delivery.metadata.key === key).length >= 12, {
+      description: 'the 12 events delivered',
+    });
+    const versions = received
+      .filter((delivery) => delivery.metadata.key === key)
+      .map((delivery) => delivery.event.version);
+    expect(versions).toEqual(Array.from({ length: 12 }, (_, i) => i + 1)); // the copies dropped
+  });
+
   it('gives a transaction its id before it numbers any outbox row, in both forms of the insert', async () => {
     const events = [{ key: 'plan', event: conversationStarted('plan', 1) }];
     const direct = outboxInsert(conversations, events, { source: SOURCE });

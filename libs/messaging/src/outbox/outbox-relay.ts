@@ -36,8 +36,8 @@ interface InFlight {
 
 /** A batch being marked published. */
 interface Mark extends InFlight {
-  /** Set once the mark has committed: its rows are published, no longer in flight. */
-  marked: boolean;
+  /** `marked` once the mark has committed (its rows are published, no longer in flight). */
+  state: 'marking' | 'marked' | 'failed';
 }
 
 /** A batch on its way to Kafka. */
@@ -145,6 +145,10 @@ export class OutboxRelay {
     while (!this.stopping) {
       let progressed = false;
       try {
+        // A mark that failed with nothing sent behind it would otherwise surface only at the
+        // next send: fail the cycle now, so that its rows are read and sent again (consumers drop
+        // the copies) and marked, rather than wait, unmarked, for traffic.
+        if (!sending && marking?.state === 'failed') await settled(marking);
         const session = await this.leadingSession();
         if (session) {
           // With a backlog, the next batch is read while this one is on its way. Otherwise it is
@@ -217,9 +221,13 @@ export class OutboxRelay {
   }
 
   private mark(rows: readonly OutboxRow[], acknowledgedAt: Date): Mark {
-    const mark: Mark = { rows, done: failureOf(this.marked(rows, acknowledgedAt)), marked: false };
+    const mark: Mark = {
+      rows,
+      done: failureOf(this.marked(rows, acknowledgedAt)),
+      state: 'marking',
+    };
     void mark.done.then((failure) => {
-      mark.marked = failure === undefined;
+      mark.state = failure === undefined ? 'marked' : 'failed';
     });
     return mark;
   }
@@ -287,7 +295,7 @@ export class OutboxRelay {
  */
 function idsOf(...batches: readonly (InFlight | Mark | undefined)[]): string[] {
   return batches.flatMap((batch) =>
-    batch && !('marked' in batch && batch.marked) ? batch.rows.map((row) => row.id) : [],
+    batch && !('state' in batch && batch.state === 'marked') ? batch.rows.map((row) => row.id) : [],
   );
 }
 
