@@ -173,6 +173,9 @@ async function startService(
     child.once('exit', (code) =>
       reject(new Error(`conversation-state exited with ${code}:\n${output}`)),
     );
+  }).catch((error: unknown) => {
+    child.kill('SIGKILL'); // not left running when it never became ready
+    throw error;
   });
   return { child, port };
 }
@@ -533,73 +536,88 @@ async function main(): Promise<void> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
-  // Taken by every session that connects afterwards: the services', the relay's and the bench's.
-  for (const [name, value] of DATABASE_SETTINGS)
-    await admin.query(`ALTER DATABASE ${database} SET ${name} = '${value}'`);
-  const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
-  const messaging = createKafkaMessaging({
-    brokers,
-    clientId: 'bench-event-store',
-    source: '/spillway/bench',
-    logger: silentLogger,
-    consumer: { maxWaitTimeMs: 20 },
-  });
-  const topicAdmin = await messaging.connectTopicAdmin();
-  await topicAdmin.ensureTopics([{ name: topic, partitions: 6 }]);
-  const env = {
-    DATABASE_URL: databaseUrl,
-    CONVERSATION_EVENTS_TOPIC: topic,
-    SNAPSHOT_EVERY: '50',
-    DATABASE_POOL_SIZE: '16',
-  };
-  const ceiling = await postgresCeiling(databaseUrl);
-  // RELAY=separate (default): the writer replica serves gRPC and a second replica relays the outbox,
-  // as a deployment would run them; RELAY=inline: one process does both.
-  const separateRelay = (process.env.RELAY ?? 'separate') === 'separate';
-  const service = await startService({
-    ...env,
-    OUTBOX_RELAY_ENABLED: separateRelay ? 'false' : 'true',
-  });
-  const relay = separateRelay
-    ? await startService({ ...env, OUTBOX_RELAY_ENABLED: 'true' })
-    : undefined;
-  const client: Client = createGrpcClient(
-    conversation.ConversationStoreDefinition,
-    `127.0.0.1:${service.port}`,
-    { defaultDeadlineMs: 30_000 },
-  );
-
-  // Lag: every event the relay publishes, received by a consumer group reading from the start.
-  const lags: { receivedAt: number; lagMs: number; id: string }[] = [];
-  const subscriber = messaging.createSubscriber({
-    groupId: `bench.${suffix}.lag`,
-    fromBeginning: true,
-  });
-  subscriber.subscribe(
-    defineTopic(topic, eventCodec('ConversationEvent')),
-    async ({ event, metadata }) => {
-      const now = Date.now();
-      lags.push({ receivedAt: now, lagMs: now - event.occurredAtMs, id: metadata.id });
-    },
-  );
-  await subscriber.start();
-
-  const outbox = new pg.Client({ connectionString: databaseUrl });
-  await outbox.connect();
-  const machineCpu = new MachineCpu(outbox, database);
-  /** Waits (at most 20 s) until the relay has published every outbox row. */
-  const drained = async (): Promise<void> => {
-    const drainDeadline = Date.now() + 20_000;
-    while (Date.now() < drainDeadline) {
-      const { rows } = await outbox.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
-      );
-      if (rows[0]?.n === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
-
+  // Undone in reverse order however the run ends, so that a service that fails to start leaves no
+  // database, topic or process behind.
+  const undo: (() => unknown)[] = [
+    () => admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
+  ];
   try {
+    // Taken by every session that connects afterwards: the services', the relay's and the bench's.
+    for (const [name, value] of DATABASE_SETTINGS)
+      await admin.query(`ALTER DATABASE ${database} SET ${name} = '${value}'`);
+    const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
+    const messaging = createKafkaMessaging({
+      brokers,
+      clientId: 'bench-event-store',
+      source: '/spillway/bench',
+      logger: silentLogger,
+      consumer: { maxWaitTimeMs: 20 },
+    });
+    const topicAdmin = await messaging.connectTopicAdmin();
+    undo.push(() => topicAdmin.close());
+    await topicAdmin.ensureTopics([{ name: topic, partitions: 6 }]);
+    undo.push(async () => {
+      await topicAdmin.deleteConsumerGroups([`bench.${suffix}.lag`]).catch(() => undefined);
+      await topicAdmin.deleteTopics([topic]);
+    });
+    const env = {
+      DATABASE_URL: databaseUrl,
+      CONVERSATION_EVENTS_TOPIC: topic,
+      SNAPSHOT_EVERY: '50',
+      DATABASE_POOL_SIZE: '16',
+    };
+    const ceiling = await postgresCeiling(databaseUrl);
+    // RELAY=separate (default): the writer replica serves gRPC and a second replica relays the outbox,
+    // as a deployment would run them; RELAY=inline: one process does both.
+    const separateRelay = (process.env.RELAY ?? 'separate') === 'separate';
+    const service = await startService({
+      ...env,
+      OUTBOX_RELAY_ENABLED: separateRelay ? 'false' : 'true',
+    });
+    undo.push(() => stopService(service.child));
+    const relay = separateRelay
+      ? await startService({ ...env, OUTBOX_RELAY_ENABLED: 'true' })
+      : undefined;
+    if (relay) undo.push(() => stopService(relay.child));
+    const client: Client = createGrpcClient(
+      conversation.ConversationStoreDefinition,
+      `127.0.0.1:${service.port}`,
+      { defaultDeadlineMs: 30_000 },
+    );
+    undo.push(() => client.close());
+
+    // Lag: every event the relay publishes, received by a consumer group reading from the start.
+    const lags: { receivedAt: number; lagMs: number; id: string }[] = [];
+    const subscriber = messaging.createSubscriber({
+      groupId: `bench.${suffix}.lag`,
+      fromBeginning: true,
+    });
+    subscriber.subscribe(
+      defineTopic(topic, eventCodec('ConversationEvent')),
+      async ({ event, metadata }) => {
+        const now = Date.now();
+        lags.push({ receivedAt: now, lagMs: now - event.occurredAtMs, id: metadata.id });
+      },
+    );
+    await subscriber.start();
+    undo.push(() => subscriber.stop());
+
+    const outbox = new pg.Client({ connectionString: databaseUrl });
+    await outbox.connect();
+    undo.push(() => outbox.end());
+    const machineCpu = new MachineCpu(outbox, database);
+    /** Waits (at most 20 s) until the relay has published every outbox row. */
+    const drained = async (): Promise<void> => {
+      const drainDeadline = Date.now() + 20_000;
+      while (Date.now() < drainDeadline) {
+        const { rows } = await outbox.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+        );
+        if (rows[0]?.n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+
     await appendBatches(client, 'bench-warmup', BATCH); // JIT, pools, partitions leaders
     await drained();
     await machineCpu.start();
@@ -797,15 +815,10 @@ async function main(): Promise<void> {
     writeFileSync(`${root}bench/results/event-store.json`, `${JSON.stringify(report, null, 2)}\n`);
     console.log(JSON.stringify(report, null, 2));
   } finally {
-    client.close();
-    await outbox.end();
-    await subscriber.stop();
-    await stopService(service.child);
-    if (relay) await stopService(relay.child);
-    await topicAdmin.deleteConsumerGroups([`bench.${suffix}.lag`]).catch(() => undefined);
-    await topicAdmin.deleteTopics([topic]).catch(() => undefined);
-    await topicAdmin.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    for (const step of undo.reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => undefined);
     await admin.end();
   }
 }
