@@ -12,8 +12,9 @@ const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
  * 1 ms and schedules itself again, so every idle connection wakes the process ~1000 times a second
  * until it is closed.
  *
- * No client option avoids that path, and node_modules stays unpatched, so the one method is
- * replaced on the class at load time. The replacement keeps kafkajs's contract: a request held back
+ * No client option avoids that path, so the one method is replaced on the class at load time (a
+ * method can be; the encoder's allocation, in a constructor, could not, and is fixed in
+ * patches/kafkajs+2.2.4.patch instead). The replacement keeps kafkajs's contract: a request held back
  * (in-flight limit or broker throttle) is looked at again when the throttle ends, or every 10 ms
  * while it only waits for a slot (a response also frees one and looks at once). With nothing held
  * back it schedules nothing: the next held-back request schedules its own look when it is queued.
