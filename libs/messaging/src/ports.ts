@@ -86,8 +86,8 @@ export interface SubscriberOptions {
   /** Where a group with no committed offset starts. Default: only new events. */
   readonly fromBeginning?: boolean;
   /**
-   * De-duplication by `ce_id`: an in-memory LRU (default 10 000 ids) always; a durable store
-   * (e.g. PostgresProcessedEvents) behind it when given.
+   * De-duplication by `ce_id`: the last `lruCapacity` ids (default 10 000; up to twice that are
+   * held) in memory always; a durable store (e.g. PostgresProcessedEvents) behind it when given.
    */
   readonly dedup?: { readonly lruCapacity?: number; readonly durable?: ProcessedEventStore };
 }

@@ -24,6 +24,44 @@ describe('LruProcessedEvents', () => {
     expect(lru.size).toBe(2);
   });
 
+  it('holds the last `capacity` distinct ids, whatever came before, and never more than twice that', async () => {
+    const capacity = 50;
+    const lru = new LruProcessedEvents(capacity);
+    // A seeded walk over 400 ids with repeats: re-deliveries of recent ids among new ones.
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
+    const seen: string[] = [];
+    let largest = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const id = `e${next() % 400}`;
+      if (next() % 2 === 0) await lru.remember(id);
+      else if (await lru.has(id)) {
+        // A hit is a sighting too.
+      } else continue;
+      seen.push(id);
+      largest = Math.max(largest, lru.size);
+    }
+    // The last `capacity` distinct ids, oldest first (checking them in that order keeps it).
+    const recent: string[] = [];
+    for (let i = seen.length - 1; i >= 0 && recent.length < capacity; i--) {
+      const id = seen[i] as string;
+      if (!recent.includes(id)) recent.push(id);
+    }
+    recent.reverse();
+    expect(recent).toHaveLength(capacity);
+    for (const id of recent) expect(await lru.has(id)).toBe(true);
+    expect(largest).toBeLessThanOrEqual(2 * capacity);
+    expect(largest).toBeGreaterThanOrEqual(capacity);
+  });
+
+  it('forgets an id once twice its capacity of newer ids has been seen', async () => {
+    const lru = new LruProcessedEvents(3);
+    await lru.remember('old');
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) await lru.remember(id);
+    expect(await lru.has('old')).toBe(false);
+    expect(await lru.has('f')).toBe(true);
+  });
+
   it('refuses a capacity below one', () => {
     expect(() => new LruProcessedEvents(0)).toThrow(/positive integer/);
   });
